@@ -1,0 +1,69 @@
+//! The one context every command gets: output settings, confirmation rules, and the
+//! profile, resolved once. Nothing here opens a database, a keyring or a socket.
+
+use std::cell::OnceCell;
+
+use super::GlobalArgs;
+use crate::config::{Config, Paths, ResolvedProfile};
+use crate::error::{Error, Result};
+use crate::output::{Confirm, Format, Output, confirm_by_name};
+
+pub struct Ctx {
+    pub out: Output,
+    pub global: GlobalArgs,
+    config: OnceCell<Result<(Paths, Config)>>,
+}
+
+impl Ctx {
+    /// Builds the context; the config file is read here only to learn the profile's
+    /// default output format, and a broken config file fails only the commands that need it.
+    pub fn new(global: &GlobalArgs) -> Ctx {
+        let config = OnceCell::new();
+        let format = match global.format() {
+            Some(f) => f,
+            None => {
+                let loaded = config.get_or_init(load_config);
+                loaded
+                    .as_ref()
+                    .ok()
+                    .and_then(|(_, c)| c.resolve(global.profile.as_deref()).ok())
+                    .and_then(|p| p.output)
+                    .unwrap_or(Format::Table)
+            }
+        };
+        Ctx {
+            out: Output::new(format, global.color, global.quiet),
+            global: global.clone(),
+            config,
+        }
+    }
+
+    /// The config file and where it lives.
+    pub fn config(&self) -> Result<&(Paths, Config)> {
+        self.config
+            .get_or_init(load_config)
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The profile this command runs with (`--profile`, `TOK_PROFILE`, or the current one).
+    pub fn profile(&self) -> Result<ResolvedProfile> {
+        let (_, config) = self.config()?;
+        config.resolve(self.global.profile.as_deref()).map_err(Error::from)
+    }
+
+    /// Asks the person to type `expected` before `action`; see [`confirm_by_name`].
+    pub fn confirm(&self, question: &str, expected: &str, action: &str) -> Result<()> {
+        let confirm = Confirm {
+            yes: self.global.yes,
+            no_input: self.global.no_input,
+        };
+        confirm_by_name(confirm, question, expected, action)
+    }
+}
+
+fn load_config() -> Result<(Paths, Config)> {
+    let paths = Paths::from_env().map_err(Error::from)?;
+    let config = Config::load(&paths).map_err(Error::from)?;
+    Ok((paths, config))
+}

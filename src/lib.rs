@@ -1,0 +1,13 @@
+//! tok: a credential admin tool for streaming and database platforms, and the
+//! control plane it talks to. The `tok` binary is a thin `main` over [`cli`].
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod cli;
+pub mod config;
+pub mod credentials;
+pub mod duration;
+pub mod error;
+pub mod jwt;
+pub mod keys;
+pub mod output;
