@@ -33,6 +33,7 @@ pub struct Cli {
 
 /// Options every command takes; each can also come from the environment.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Profile to use for this command only (default: the current profile, see `tok profile use`)
     #[arg(long, global = true, env = "TOK_PROFILE", value_name = "NAME")]

@@ -1,0 +1,279 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_tok_global_optspecs
+    string join \n profile= o/output= server= y/yes no-input color= q/quiet v/verbose h/help V/version
+end
+
+function __fish_tok_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_tok_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_tok_using_subcommand
+    set -l cmd (__fish_tok_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c tok -n "__fish_tok_needs_command" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_needs_command" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_needs_command" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_needs_command" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_needs_command" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_needs_command" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_needs_command" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_needs_command" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_needs_command" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_needs_command" -f -a "jwt" -d 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
+complete -c tok -n "__fish_tok_needs_command" -f -a "profile" -d 'Manage profiles: which control plane tok talks to, and as whom'
+complete -c tok -n "__fish_tok_needs_command" -f -a "completion" -d 'Print a shell completion script'
+complete -c tok -n "__fish_tok_needs_command" -f -a "generate-docs" -d 'Write the man pages and completion scripts into a directory (for packagers)'
+complete -c tok -n "__fish_tok_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -f -a "decode" -d 'Show a token\'s header and claims and what they mean; the signature is not checked'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -f -a "verify" -d 'Check a token\'s signature and claims against a key, as a broker would'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -f -a "create" -d 'Mint a token signed with a secret or private key'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -f -a "create-secret-key" -d 'Create a random HMAC secret key (HS256/384/512), as a broker\'s tokenSecretKey'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -f -a "create-key-pair" -d 'Create an RSA or EC key pair: PKCS#8 private key and X.509 public key'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from decode" -l file -d 'Read the token from a file' -r -F
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from decode" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from decode" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from decode" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from decode" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from decode" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from decode" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from decode" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from decode" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from decode" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from decode" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -l file -d 'Read the token from a file' -r -F
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -l secret-key -d 'HMAC secret key (raw bytes), for HS256/384/512 tokens' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -l public-key -d 'RSA or EC public key (X.509 DER or PEM), for RS*/ES* tokens' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -l jwks -d 'A JSON Web Key Set; the token\'s `kid` picks the key' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -l alg -d 'Accept only this algorithm (default: any the key type allows)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -l audience -d 'Require this `aud` (a string, or one of the strings of an array)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -l issuer -d 'Require this `iss`' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -l leeway -d 'Clock skew tolerated on exp and nbf: seconds, or a duration such as 30s or 2m' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -l require -d 'A claim that must be present, e.g. `--require exp` (repeatable)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -l subject -d 'The `sub` claim: the role a Pulsar broker authorizes' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -l secret-key -d 'HMAC secret key (raw bytes, at least 32)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -l private-key -d 'RSA (≥ 2048 bits) or EC private key, PKCS#8 DER or PEM' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -l alg -d 'Signing algorithm; must fit the key [default: from the key]' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -l expires -d 'When the token expires: 30m, 12h, 7d, 2w, 1y, 1d12h, an RFC 3339 time, or `never`' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -l audience -d 'The `aud` claim (a broker with tokenAudience set requires it)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -l issuer -d 'The `iss` claim' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -l claim -d 'An extra claim, KEY=VALUE; VALUE is parsed as JSON when it can be (true, 42, "x", [1])' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -l header -d 'An extra header field, KEY=VALUE (e.g. kid=2026-11), parsed like --claim' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-secret-key" -l alg -d 'Size the key for this algorithm: 32 bytes for HS256, 48 for HS384, 64 for HS512' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-secret-key" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-secret-key" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-secret-key" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-secret-key" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-secret-key" -l base64 -d 'Write base64 text to the --output file instead of raw bytes'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-secret-key" -l force -d 'Overwrite an existing file'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-secret-key" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-secret-key" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-secret-key" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-secret-key" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-secret-key" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-secret-key" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-key-pair" -l alg -d 'RS256, RS384, RS512, ES256, ES384 or ES512' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-key-pair" -l private-key -d 'Where to write the private key (mode 0600)' -r -F
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-key-pair" -l public-key -d 'Where to write the public key' -r -F
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-key-pair" -l format -d 'File encoding' -r -f -a "der\t'Binary DER, as Pulsar writes and reads it'
+pem\t'PEM text ("BEGIN PRIVATE KEY" / "BEGIN PUBLIC KEY")'"
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-key-pair" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-key-pair" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-key-pair" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-key-pair" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-key-pair" -l force -d 'Overwrite existing files'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-key-pair" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-key-pair" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-key-pair" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-key-pair" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-key-pair" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from create-key-pair" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from help" -f -a "decode" -d 'Show a token\'s header and claims and what they mean; the signature is not checked'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check a token\'s signature and claims against a key, as a broker would'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from help" -f -a "create" -d 'Mint a token signed with a secret or private key'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from help" -f -a "create-secret-key" -d 'Create a random HMAC secret key (HS256/384/512), as a broker\'s tokenSecretKey'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from help" -f -a "create-key-pair" -d 'Create an RSA or EC key pair: PKCS#8 private key and X.509 public key'
+complete -c tok -n "__fish_tok_using_subcommand jwt; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and not __fish_seen_subcommand_from list show use set delete help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand profile; and not __fish_seen_subcommand_from list show use set delete help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand profile; and not __fish_seen_subcommand_from list show use set delete help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand profile; and not __fish_seen_subcommand_from list show use set delete help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand profile; and not __fish_seen_subcommand_from list show use set delete help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and not __fish_seen_subcommand_from list show use set delete help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand profile; and not __fish_seen_subcommand_from list show use set delete help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and not __fish_seen_subcommand_from list show use set delete help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and not __fish_seen_subcommand_from list show use set delete help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand profile; and not __fish_seen_subcommand_from list show use set delete help" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand profile; and not __fish_seen_subcommand_from list show use set delete help" -f -a "list" -d 'List profiles; the current one is marked'
+complete -c tok -n "__fish_tok_using_subcommand profile; and not __fish_seen_subcommand_from list show use set delete help" -f -a "show" -d 'Show one profile (default: the one this command would use)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and not __fish_seen_subcommand_from list show use set delete help" -f -a "use" -d 'Make a profile the current one (`tok profile use local` returns to the embedded mode)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and not __fish_seen_subcommand_from list show use set delete help" -f -a "set" -d 'Create a profile or change its settings: server, org, instance, output'
+complete -c tok -n "__fish_tok_using_subcommand profile; and not __fish_seen_subcommand_from list show use set delete help" -f -a "delete" -d 'Delete a profile and its stored credential (asks you to type its name)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and not __fish_seen_subcommand_from list show use set delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from list" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from list" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from list" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from show" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from show" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from show" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from use" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from use" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from use" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from use" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from use" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from use" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from use" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from use" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from use" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from use" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from set" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from set" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from set" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from set" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from set" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from set" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from set" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from delete" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from delete" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from delete" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from delete" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "list" -d 'List profiles; the current one is marked'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one profile (default: the one this command would use)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "use" -d 'Make a profile the current one (`tok profile use local` returns to the embedded mode)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "set" -d 'Create a profile or change its settings: server, org, instance, output'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a profile and its stored credential (asks you to type its name)'
+complete -c tok -n "__fish_tok_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand completion" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand completion" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand completion" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand completion" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand completion" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand completion" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand completion" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand completion" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand completion" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand generate-docs" -l out-dir -d 'Directory that receives man/ and completions/' -r -F
+complete -c tok -n "__fish_tok_using_subcommand generate-docs" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand generate-docs" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand generate-docs" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand generate-docs" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from jwt profile completion generate-docs help" -f -a "jwt" -d 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from jwt profile completion generate-docs help" -f -a "profile" -d 'Manage profiles: which control plane tok talks to, and as whom'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from jwt profile completion generate-docs help" -f -a "completion" -d 'Print a shell completion script'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from jwt profile completion generate-docs help" -f -a "generate-docs" -d 'Write the man pages and completion scripts into a directory (for packagers)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from jwt profile completion generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from jwt" -f -a "decode" -d 'Show a token\'s header and claims and what they mean; the signature is not checked'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from jwt" -f -a "verify" -d 'Check a token\'s signature and claims against a key, as a broker would'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from jwt" -f -a "create" -d 'Mint a token signed with a secret or private key'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from jwt" -f -a "create-secret-key" -d 'Create a random HMAC secret key (HS256/384/512), as a broker\'s tokenSecretKey'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from jwt" -f -a "create-key-pair" -d 'Create an RSA or EC key pair: PKCS#8 private key and X.509 public key'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List profiles; the current one is marked'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show one profile (default: the one this command would use)'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "use" -d 'Make a profile the current one (`tok profile use local` returns to the embedded mode)'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "set" -d 'Create a profile or change its settings: server, org, instance, output'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "delete" -d 'Delete a profile and its stored credential (asks you to type its name)'
