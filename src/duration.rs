@@ -78,7 +78,9 @@ fn duration_secs(s: &str) -> Result<u64, String> {
         if digits.is_empty() {
             return Err(format!("unit '{c}' has no number before it"));
         }
-        let n: u64 = digits.parse().map_err(|_| "the number is too large".to_string())?;
+        let n: u64 = digits
+            .parse()
+            .map_err(|_| "the number is too large".to_string())?;
         total = n
             .checked_mul(unit)
             .and_then(|v| total.checked_add(v))
@@ -150,7 +152,18 @@ mod tests {
 
     #[test]
     fn bad_durations_name_the_accepted_forms() {
-        for bad in ["", "0", "0d", "-1d", "7", "d", "7x", "1d2", "99999999999999999999d", "1001y"] {
+        for bad in [
+            "",
+            "0",
+            "0d",
+            "-1d",
+            "7",
+            "d",
+            "7x",
+            "1d2",
+            "99999999999999999999d",
+            "1001y",
+        ] {
             let err = parse_duration(bad).unwrap_err();
             assert!(err.contains("30m"), "{bad}: {err}");
         }

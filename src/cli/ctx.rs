@@ -49,7 +49,9 @@ impl Ctx {
     /// The profile this command runs with (`--profile`, `TOK_PROFILE`, or the current one).
     pub fn profile(&self) -> Result<ResolvedProfile> {
         let (_, config) = self.config()?;
-        config.resolve(self.global.profile.as_deref()).map_err(Error::from)
+        config
+            .resolve(self.global.profile.as_deref())
+            .map_err(Error::from)
     }
 
     /// Asks the person to type `expected` before `action`; see [`confirm_by_name`].

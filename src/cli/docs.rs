@@ -28,7 +28,11 @@ pub fn run(ctx: &Ctx, args: &GenerateDocsArgs) -> Result<()> {
         std::fs::write(&path, bytes)
             .map_err(|e| Error::other(format!("cannot write {}: {e}", path.display())))?;
     }
-    ctx.out.info(&format!("wrote {} files under {}", files.len(), args.out_dir.display()));
+    ctx.out.info(&format!(
+        "wrote {} files under {}",
+        files.len(),
+        args.out_dir.display()
+    ));
     Ok(())
 }
 
@@ -58,12 +62,18 @@ fn man_pages(cmd: &clap::Command, name: &str, files: &mut Vec<(PathBuf, Vec<u8>)
     if cmd.is_hide_set() {
         return;
     }
-    let page_cmd = cmd.clone().name(name.to_string()).bin_name(name.replace('-', " "));
+    let page_cmd = cmd
+        .clone()
+        .name(name.to_string())
+        .bin_name(name.replace('-', " "));
     let mut buf = Vec::new();
     let man = clap_mangen::Man::new(page_cmd);
     // Rendering into a Vec cannot fail.
     if man.render(&mut buf).is_ok() {
-        append_exit_status(&mut buf, cmd.get_after_long_help().is_none() || name != "tok");
+        append_exit_status(
+            &mut buf,
+            cmd.get_after_long_help().is_none() || name != "tok",
+        );
         files.push((Path::new("man").join(format!("{name}.1")), buf));
     }
     for sub in cmd.get_subcommands() {

@@ -192,7 +192,11 @@ fn clap_exit(err: &clap::Error) -> i32 {
         return code;
     }
     if code == 2 && wants_json_errors() {
-        let msg = err.kind().as_str().unwrap_or("invalid arguments").to_string();
+        let msg = err
+            .kind()
+            .as_str()
+            .unwrap_or("invalid arguments")
+            .to_string();
         let out = Output::new(Format::Json, ColorChoice::Never, true);
         out.error_json_only(&Error::usage(msg).with_hint("run `tok --help` for usage"));
     }
@@ -203,8 +207,9 @@ fn clap_exit(err: &clap::Error) -> i32 {
 /// because clap failed to parse it.
 fn wants_json_errors() -> bool {
     let args: Vec<String> = std::env::args().collect();
-    let flag = args.windows(2).any(|w| {
-        (w[0] == "-o" || w[0] == "--output") && w[1] == "json"
-    }) || args.iter().any(|a| a == "--output=json" || a == "-ojson");
+    let flag = args
+        .windows(2)
+        .any(|w| (w[0] == "-o" || w[0] == "--output") && w[1] == "json")
+        || args.iter().any(|a| a == "--output=json" || a == "-ojson");
     flag || std::env::var("TOK_OUTPUT").is_ok_and(|v| v == "json")
 }

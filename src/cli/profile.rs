@@ -68,7 +68,11 @@ struct ProfileView {
 impl From<ResolvedProfile> for ProfileView {
     fn from(p: ResolvedProfile) -> Self {
         ProfileView {
-            mode: if p.server.is_some() { "server" } else { "embedded" },
+            mode: if p.server.is_some() {
+                "server"
+            } else {
+                "embedded"
+            },
             current: p.current,
             server: p.settings.server,
             org: p.settings.org,
@@ -81,12 +85,18 @@ impl From<ResolvedProfile> for ProfileView {
 
 impl Render for ProfileView {
     fn columns() -> &'static [&'static str] {
-        &["current", "name", "mode", "server", "org", "instance", "output"]
+        &[
+            "current", "name", "mode", "server", "org", "instance", "output",
+        ]
     }
     fn cells(&self) -> Vec<String> {
         let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
         vec![
-            if self.current { "*".into() } else { String::new() },
+            if self.current {
+                "*".into()
+            } else {
+                String::new()
+            },
             self.name.clone(),
             self.mode.into(),
             opt(&self.server),
@@ -131,7 +141,11 @@ pub fn run(ctx: &Ctx, cmd: ProfileCommand) -> Result<()> {
             let mut config = config.clone();
             config.current = (name != LOCAL).then(|| name.clone());
             config.save(paths).map_err(Error::from)?;
-            let mode = if name == LOCAL { " (embedded control plane)" } else { "" };
+            let mode = if name == LOCAL {
+                " (embedded control plane)"
+            } else {
+                ""
+            };
             ctx.out.info(&format!("now using profile '{name}'{mode}"));
             Ok(())
         }
@@ -156,7 +170,9 @@ fn set(ctx: &Ctx, name: &str, settings: &[String]) -> Result<()> {
             return Err(Error::usage(
                 "the 'local' profile runs the control plane embedded and cannot have a server",
             )
-            .with_hint(format!("create another profile: tok profile set NAME {pair}")));
+            .with_hint(format!(
+                "create another profile: tok profile set NAME {pair}"
+            )));
         }
         entry.set(key.trim(), value).map_err(Error::usage)?;
     }
@@ -164,14 +180,17 @@ fn set(ctx: &Ctx, name: &str, settings: &[String]) -> Result<()> {
     let verb = if created { "created" } else { "updated" };
     ctx.out.info(&format!("{verb} profile '{name}'"));
     if created && config.current_name() != name {
-        ctx.out.hint(&format!("make it current with `tok profile use {name}`"));
+        ctx.out
+            .hint(&format!("make it current with `tok profile use {name}`"));
     }
     Ok(())
 }
 
 fn delete(ctx: &Ctx, name: &str) -> Result<()> {
     if name == LOCAL {
-        return Err(Error::usage("the built-in 'local' profile cannot be deleted"));
+        return Err(Error::usage(
+            "the built-in 'local' profile cannot be deleted",
+        ));
     }
     let (paths, config) = ctx.config()?;
     config.resolve(Some(name)).map_err(Error::from)?;

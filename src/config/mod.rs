@@ -177,7 +177,12 @@ impl Config {
     /// Every profile, `local` first.
     pub fn all(&self) -> Vec<ResolvedProfile> {
         let mut names: Vec<&str> = vec![LOCAL];
-        names.extend(self.profiles.keys().map(String::as_str).filter(|n| *n != LOCAL));
+        names.extend(
+            self.profiles
+                .keys()
+                .map(String::as_str)
+                .filter(|n| *n != LOCAL),
+        );
         names
             .into_iter()
             .filter_map(|n| self.resolve(Some(n)).ok())
@@ -188,7 +193,10 @@ impl Config {
 /// Checks a profile name: 1-64 characters of a-z, 0-9, '-', '_' or '.', starting with a letter
 /// or digit.
 pub fn validate_profile_name(name: &str) -> Result<(), String> {
-    let ok_start = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ok_start = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     let ok_chars = name
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c));
@@ -224,10 +232,9 @@ impl ProfileSettings {
             "output" => {
                 self.output = match opt {
                     None => None,
-                    Some(v) => Some(
-                        <Format as clap::ValueEnum>::from_str(&v, true)
-                            .map_err(|_| format!("invalid output '{v}': use table, json, yaml or csv"))?,
-                    ),
+                    Some(v) => Some(<Format as clap::ValueEnum>::from_str(&v, true).map_err(
+                        |_| format!("invalid output '{v}': use table, json, yaml or csv"),
+                    )?),
                 }
             }
             other => {
@@ -272,7 +279,11 @@ mod tests {
         s.set("output", "JSON").unwrap();
         assert_eq!(s.output, Some(Format::Json));
         assert!(s.set("server", "ftp://x").unwrap_err().contains("http://"));
-        assert!(s.set("token", "x").unwrap_err().contains("server, org, instance, output"));
+        assert!(
+            s.set("token", "x")
+                .unwrap_err()
+                .contains("server, org, instance, output")
+        );
         s.set("server", "").unwrap();
         assert!(s.server.is_none());
     }

@@ -107,20 +107,24 @@ impl Credentials {
     pub fn set(&self, account: &str, secret: &str) -> Result<Stored, CredentialError> {
         let fallback = match self.kind {
             StoreKind::File => None,
-            _ => match keyring_entry(account).and_then(|e| keyring_result(e.set_password(secret))) {
-                Ok(()) => {
-                    // A stale copy in the file would shadow nothing, but must not linger.
-                    self.file_remove(account)?;
-                    return Ok(Stored {
-                        location: Location::Keyring,
-                        fallback: None,
-                    });
+            _ => {
+                match keyring_entry(account).and_then(|e| keyring_result(e.set_password(secret))) {
+                    Ok(()) => {
+                        // A stale copy in the file would shadow nothing, but must not linger.
+                        self.file_remove(account)?;
+                        return Ok(Stored {
+                            location: Location::Keyring,
+                            fallback: None,
+                        });
+                    }
+                    Err(CredentialError::KeyringUnavailable(why))
+                        if self.kind == StoreKind::Auto =>
+                    {
+                        Some(why)
+                    }
+                    Err(e) => return Err(e),
                 }
-                Err(CredentialError::KeyringUnavailable(why)) if self.kind == StoreKind::Auto => {
-                    Some(why)
-                }
-                Err(e) => return Err(e),
-            },
+            }
         };
         let mut all = self.file_read()?;
         all.insert(account.to_string(), secret.to_string());

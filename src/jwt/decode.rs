@@ -111,7 +111,11 @@ pub fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<i6
         None => Ok(None),
         Some(Value::Number(n)) => n
             .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f.floor() as i64))
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.is_finite())
+                    .map(|f| f.floor() as i64)
+            })
             .map(Some)
             .ok_or_else(|| format!("'{name}' is not a valid NumericDate")),
         Some(other) => Err(format!(
@@ -157,14 +161,29 @@ mod tests {
     #[test]
     fn names_the_part_that_is_wrong() {
         assert_eq!(decode("a.b").unwrap_err(), DecodeError::Segments(2));
-        assert_eq!(decode("!!.e30.c2ln").unwrap_err(), DecodeError::Base64(Part::Header));
-        assert_eq!(decode("e30.!!.c2ln").unwrap_err(), DecodeError::Base64(Part::Payload));
-        assert_eq!(decode("e30.e30.!!").unwrap_err(), DecodeError::Base64(Part::Signature));
+        assert_eq!(
+            decode("!!.e30.c2ln").unwrap_err(),
+            DecodeError::Base64(Part::Header)
+        );
+        assert_eq!(
+            decode("e30.!!.c2ln").unwrap_err(),
+            DecodeError::Base64(Part::Payload)
+        );
+        assert_eq!(
+            decode("e30.e30.!!").unwrap_err(),
+            DecodeError::Base64(Part::Signature)
+        );
         assert!(matches!(
             decode("bm90IGpzb24.e30.c2ln").unwrap_err(),
-            DecodeError::Json { part: Part::Header, .. }
+            DecodeError::Json {
+                part: Part::Header,
+                ..
+            }
         ));
-        assert_eq!(decode("e30.WzFd.c2ln").unwrap_err(), DecodeError::NotObject(Part::Payload));
+        assert_eq!(
+            decode("e30.WzFd.c2ln").unwrap_err(),
+            DecodeError::NotObject(Part::Payload)
+        );
     }
 
     #[test]
@@ -174,6 +193,10 @@ mod tests {
         assert_eq!(numeric_date(&claims, "exp"), Ok(Some(10)));
         assert_eq!(numeric_date(&claims, "iat"), Ok(Some(1)));
         assert_eq!(numeric_date(&claims, "missing"), Ok(None));
-        assert!(numeric_date(&claims, "nbf").unwrap_err().contains("a string"));
+        assert!(
+            numeric_date(&claims, "nbf")
+                .unwrap_err()
+                .contains("a string")
+        );
     }
 }

@@ -80,7 +80,11 @@ impl VerifyError {
 }
 
 /// Verifies `token` against `keys` under `opts`.
-pub fn verify(token: &str, keys: &[VerifyKey], opts: &VerifyOptions) -> Result<Verified, VerifyError> {
+pub fn verify(
+    token: &str,
+    keys: &[VerifyKey],
+    opts: &VerifyOptions,
+) -> Result<Verified, VerifyError> {
     let decoded = decode(token)?;
     let alg = header_algorithm(&decoded.header)?;
     if let Some(pinned) = &opts.algorithms
@@ -99,10 +103,16 @@ pub fn verify(token: &str, keys: &[VerifyKey], opts: &VerifyOptions) -> Result<V
         .filter(|k| k.key.algorithms().contains(&alg))
         .collect();
     if usable.is_empty() {
-        return Err(VerifyError::AlgorithmNotAllowed(describe_mismatch(alg, &candidates)));
+        return Err(VerifyError::AlgorithmNotAllowed(describe_mismatch(
+            alg,
+            &candidates,
+        )));
     }
     let message = decoded.signing_input.as_bytes();
-    if !usable.iter().any(|k| k.key.verify(alg, message, &decoded.signature)) {
+    if !usable
+        .iter()
+        .any(|k| k.key.verify(alg, message, &decoded.signature))
+    {
         return Err(VerifyError::BadSignature);
     }
     let expires_at = check_claims(&decoded.claims, opts)?;
@@ -122,8 +132,12 @@ fn header_algorithm(header: &Map<String, Value>) -> Result<Algorithm, VerifyErro
         Some(Value::String(s)) => s
             .parse()
             .map_err(|_| VerifyError::AlgorithmNotAllowed(format!("'{s}' is not supported"))),
-        Some(_) => Err(VerifyError::AlgorithmNotAllowed("'alg' is not a string".into())),
-        None => Err(VerifyError::AlgorithmNotAllowed("the header has no 'alg'".into())),
+        Some(_) => Err(VerifyError::AlgorithmNotAllowed(
+            "'alg' is not a string".into(),
+        )),
+        None => Err(VerifyError::AlgorithmNotAllowed(
+            "the header has no 'alg'".into(),
+        )),
     }
 }
 
@@ -135,7 +149,10 @@ fn select_keys<'k>(
     let kid = header.get("kid").and_then(Value::as_str);
     match kid {
         Some(kid) if keys.iter().any(|k| k.kid.is_some()) => {
-            let named: Vec<_> = keys.iter().filter(|k| k.kid.as_deref() == Some(kid)).collect();
+            let named: Vec<_> = keys
+                .iter()
+                .filter(|k| k.kid.as_deref() == Some(kid))
+                .collect();
             if named.is_empty() {
                 Err(VerifyError::UnknownKid(kid.to_string()))
             } else {
@@ -153,16 +170,21 @@ fn describe_mismatch(alg: Algorithm, keys: &[&VerifyKey]) -> String {
         .map(Algorithm::as_str)
         .collect();
     allowed.dedup();
-    let kind = keys
-        .first()
-        .map_or("no key", |k| k.key.family().describe());
+    let kind = keys.first().map_or("no key", |k| k.key.family().describe());
     format!(
         "the token is signed with {alg}, but the key is {kind}, which allows only {}",
-        if allowed.is_empty() { "nothing".to_string() } else { allowed.join(", ") }
+        if allowed.is_empty() {
+            "nothing".to_string()
+        } else {
+            allowed.join(", ")
+        }
     )
 }
 
-fn check_claims(claims: &Map<String, Value>, opts: &VerifyOptions) -> Result<Option<i64>, VerifyError> {
+fn check_claims(
+    claims: &Map<String, Value>,
+    opts: &VerifyOptions,
+) -> Result<Option<i64>, VerifyError> {
     let exp = numeric_date(claims, "exp").map_err(VerifyError::InvalidClaim)?;
     let nbf = numeric_date(claims, "nbf").map_err(VerifyError::InvalidClaim)?;
     numeric_date(claims, "iat").map_err(VerifyError::InvalidClaim)?;

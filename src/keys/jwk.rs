@@ -16,7 +16,11 @@ pub fn parse_jwks(bytes: &[u8]) -> Result<Vec<VerifyKey>, KeyError> {
         .map_err(|e| KeyError::Invalid(format!("the JWKS is not valid JSON: {e}")))?;
     let entries: Vec<&Value> = match doc.get("keys") {
         Some(Value::Array(keys)) => keys.iter().collect(),
-        Some(_) => return Err(KeyError::Invalid("the JWKS 'keys' member is not an array".into())),
+        Some(_) => {
+            return Err(KeyError::Invalid(
+                "the JWKS 'keys' member is not an array".into(),
+            ));
+        }
         None if doc.get("kty").is_some() => vec![&doc],
         None => {
             return Err(KeyError::Invalid(
@@ -53,9 +57,12 @@ fn parse_jwk(jwk: &Value) -> Result<VerifyKey, KeyError> {
         "oct" => parse_secret_key(&field("k")?).and_then(|k| k.public_key())?,
         "RSA" => {
             let (n, e) = (field("n")?, field("e")?);
-            let spki = PublicKeyComponents { n: &n[..], e: &e[..] }
-                .as_der()
-                .map_err(|_| KeyError::Invalid("the RSA modulus or exponent is invalid".into()))?;
+            let spki = PublicKeyComponents {
+                n: &n[..],
+                e: &e[..],
+            }
+            .as_der()
+            .map_err(|_| KeyError::Invalid("the RSA modulus or exponent is invalid".into()))?;
             parse_public_key(spki.as_ref())?
         }
         "EC" => {
@@ -111,8 +118,15 @@ impl PublicKey {
     /// The same key, accepting only `alg` (a JWK's `alg` member).
     fn pinned(self, alg: Algorithm) -> PublicKey {
         match self {
-            PublicKey::Hmac(k) => PublicKey::Hmac(k),
-            PublicKey::Asymmetric { family, spki, parsed } => PublicKey::Asymmetric {
+            PublicKey::Hmac { key, .. } => PublicKey::Hmac {
+                key,
+                only: Some(alg),
+            },
+            PublicKey::Asymmetric {
+                family,
+                spki,
+                parsed,
+            } => PublicKey::Asymmetric {
                 family,
                 spki,
                 parsed: parsed.into_iter().filter(|(a, _)| *a == alg).collect(),

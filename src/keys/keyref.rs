@@ -32,7 +32,9 @@ pub fn read_keyref(reference: &str) -> Result<Vec<u8>, KeyError> {
     if path.exists() {
         return read_file(reference);
     }
-    let looks_like_path = ["/", "./", "../", "~"].iter().any(|p| reference.starts_with(p));
+    let looks_like_path = ["/", "./", "../", "~"]
+        .iter()
+        .any(|p| reference.starts_with(p));
     match decode_base64(reference) {
         // A short "base64" string that reads like a path is a missing file, not a key.
         Some(bytes) if !(looks_like_path && bytes.len() < 16) => return Ok(bytes),
@@ -56,7 +58,9 @@ fn read_data_url(reference: &str, rest: &str) -> Result<Vec<u8>, KeyError> {
         .split_once(',')
         .ok_or_else(|| bad("a data URL needs a comma before the data, as in data:;base64,<b64>"))?;
     if !meta.split(';').any(|p| p.eq_ignore_ascii_case("base64")) {
-        return Err(bad("only base64 data URLs are accepted, as in data:;base64,<b64>"));
+        return Err(bad(
+            "only base64 data URLs are accepted, as in data:;base64,<b64>",
+        ));
     }
     decode_base64(data).ok_or_else(|| bad("the data after the comma is not valid base64"))
 }
@@ -87,7 +91,10 @@ fn shown(reference: &str) -> String {
     if reference.starts_with("data:") {
         "data:…".to_string()
     } else if reference.len() > 80 {
-        format!("{}…", &reference[..reference.char_indices().nth(40).map_or(0, |(i, _)| i)])
+        format!(
+            "{}…",
+            &reference[..reference.char_indices().nth(40).map_or(0, |(i, _)| i)]
+        )
     } else {
         reference.to_string()
     }
@@ -104,22 +111,38 @@ mod tests {
         std::fs::write(&path, b"\x00\x01raw bytes\n").unwrap();
         let p = path.to_str().unwrap();
         assert_eq!(read_keyref(p).unwrap(), b"\x00\x01raw bytes\n");
-        assert_eq!(read_keyref(&format!("file://{p}")).unwrap(), b"\x00\x01raw bytes\n");
+        assert_eq!(
+            read_keyref(&format!("file://{p}")).unwrap(),
+            b"\x00\x01raw bytes\n"
+        );
         assert_eq!(read_keyref("data:;base64,aGVsbG8=").unwrap(), b"hello");
-        assert_eq!(read_keyref("data:application/octet-stream;base64,aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(
+            read_keyref("data:application/octet-stream;base64,aGVsbG8=").unwrap(),
+            b"hello"
+        );
         assert_eq!(read_keyref("aGVsbG8=").unwrap(), b"hello");
     }
 
     #[test]
     fn bad_references_say_what_is_accepted_and_hide_inline_data() {
-        let err = read_keyref("data:;base64,@@@secret@@@").unwrap_err().to_string();
-        assert!(err.contains("not valid base64") && !err.contains("secret"), "{err}");
-        let err = read_keyref("data:text/plain,hello").unwrap_err().to_string();
+        let err = read_keyref("data:;base64,@@@secret@@@")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not valid base64") && !err.contains("secret"),
+            "{err}"
+        );
+        let err = read_keyref("data:text/plain,hello")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("base64"), "{err}");
         let err = read_keyref("/no/such/file").unwrap_err().to_string();
         assert!(err.contains("no such file"), "{err}");
         let err = read_keyref("file:///no/such/file").unwrap_err().to_string();
-        assert!(err.contains("cannot read key file '/no/such/file'"), "{err}");
+        assert!(
+            err.contains("cannot read key file '/no/such/file'"),
+            "{err}"
+        );
         let err = read_keyref("file://relative").unwrap_err().to_string();
         assert!(err.contains("absolute path"), "{err}");
     }

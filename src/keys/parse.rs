@@ -29,7 +29,11 @@ pub enum PrivateKey {
 
 /// A key that verifies: an HMAC secret, or an RSA or EC public key parsed once per algorithm.
 pub enum PublicKey {
-    Hmac(Vec<u8>),
+    /// An HMAC secret; `only` pins one algorithm (a JWK's `alg`), else the key length decides.
+    Hmac {
+        key: Vec<u8>,
+        only: Option<Algorithm>,
+    },
     Asymmetric {
         family: Family,
         /// X.509 SubjectPublicKeyInfo DER.
@@ -75,6 +79,11 @@ pub fn parse_private_key(bytes: &[u8]) -> Result<PrivateKey, KeyError> {
             return Ok(PrivateKey::Ec(k, alg));
         }
     }
+    if parse_public_key(&der).is_ok() {
+        return Err(KeyError::Invalid(
+            "this is a public key; signing needs the private key".into(),
+        ));
+    }
     if is_rsa_der(&der) {
         return Err(KeyError::Invalid(
             "the RSA private key was rejected: RSA keys must be at least 2048 bits".into(),
@@ -92,8 +101,7 @@ pub fn parse_public_key(bytes: &[u8]) -> Result<PublicKey, KeyError> {
     let (der, label) = der_of(bytes)?;
     if label.as_deref().is_some_and(|l| l.contains("PRIVATE")) {
         return Err(KeyError::Invalid(
-            "this is a private key; pass it with --private-key, or pass its public key here"
-                .into(),
+            "this is a private key; pass it with --private-key, or pass its public key here".into(),
         ));
     }
     if let Ok(rsa) = RsaPublic::from_der(&der) {
@@ -196,7 +204,12 @@ impl PrivateKey {
     pub fn public_key(&self) -> Result<PublicKey, KeyError> {
         let failed = |_| KeyError::Invalid("cannot encode the public key".into());
         let spki = match self {
-            PrivateKey::Hmac(k) => return Ok(PublicKey::Hmac(k.clone())),
+            PrivateKey::Hmac(k) => {
+                return Ok(PublicKey::Hmac {
+                    key: k.clone(),
+                    only: None,
+                });
+            }
             PrivateKey::Rsa(p) => p.public_key().as_der().map_err(failed)?.as_ref().to_vec(),
             PrivateKey::Ec(p, _) => p.public_key().as_der().map_err(failed)?.as_ref().to_vec(),
         };
@@ -230,7 +243,7 @@ impl PrivateKey {
 impl PublicKey {
     pub fn family(&self) -> Family {
         match self {
-            PublicKey::Hmac(_) => Family::Hmac,
+            PublicKey::Hmac { .. } => Family::Hmac,
             PublicKey::Asymmetric { family, .. } => *family,
         }
     }
@@ -238,7 +251,10 @@ impl PublicKey {
     /// The algorithms this key can verify.
     pub fn algorithms(&self) -> Vec<Algorithm> {
         match self {
-            PublicKey::Hmac(k) => hmac_algorithms(k.len()),
+            PublicKey::Hmac { key, only } => hmac_algorithms(key.len())
+                .into_iter()
+                .filter(|a| only.is_none_or(|o| o == *a))
+                .collect(),
             PublicKey::Asymmetric { parsed, .. } => parsed.iter().map(|(a, _)| *a).collect(),
         }
     }
@@ -246,9 +262,9 @@ impl PublicKey {
     /// Whether `signature` over `message` verifies under `alg` (constant-time for HMAC).
     pub fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
         match self {
-            PublicKey::Hmac(k) => {
+            PublicKey::Hmac { key, .. } => {
                 self.algorithms().contains(&alg)
-                    && hmac::verify(&hmac::Key::new(hmac_alg(alg), k), message, signature).is_ok()
+                    && hmac::verify(&hmac::Key::new(hmac_alg(alg), key), message, signature).is_ok()
             }
             PublicKey::Asymmetric { parsed, .. } => parsed
                 .iter()
@@ -260,7 +276,7 @@ impl PublicKey {
     /// The X.509 SubjectPublicKeyInfo DER of an RSA or EC key.
     pub fn spki(&self) -> Option<&[u8]> {
         match self {
-            PublicKey::Hmac(_) => None,
+            PublicKey::Hmac { .. } => None,
             PublicKey::Asymmetric { spki, .. } => Some(spki),
         }
     }
@@ -279,14 +295,27 @@ pub fn mismatch(alg: Algorithm, family: Family, allowed: &[Algorithm]) -> KeyErr
     KeyError::Invalid(format!(
         "{need}, but the key given is {}; it allows {}",
         family.describe(),
-        if allowed.is_empty() { "nothing".into() } else { allowed.join(", ") }
+        if allowed.is_empty() {
+            "nothing".into()
+        } else {
+            allowed.join(", ")
+        }
     ))
 }
 
 const EC_SIGNING: [(Algorithm, &EcdsaSigningAlgorithm); 3] = [
-    (Algorithm::ES256, &signature::ECDSA_P256_SHA256_FIXED_SIGNING),
-    (Algorithm::ES384, &signature::ECDSA_P384_SHA384_FIXED_SIGNING),
-    (Algorithm::ES512, &signature::ECDSA_P521_SHA512_FIXED_SIGNING),
+    (
+        Algorithm::ES256,
+        &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+    ),
+    (
+        Algorithm::ES384,
+        &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+    ),
+    (
+        Algorithm::ES512,
+        &signature::ECDSA_P521_SHA512_FIXED_SIGNING,
+    ),
 ];
 
 const EC_VERIFY: [(Algorithm, &signature::EcdsaVerificationAlgorithm); 3] = [
@@ -366,6 +395,8 @@ fn der_of(bytes: &[u8]) -> Result<(Vec<u8>, Option<String>), KeyError> {
 
 /// Whether DER bytes name the rsaEncryption algorithm (for a precise error).
 fn is_rsa_der(der: &[u8]) -> bool {
-    const RSA_OID: &[u8] = &[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+    const RSA_OID: &[u8] = &[
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
+    ];
     der.windows(RSA_OID.len()).any(|w| w == RSA_OID)
 }

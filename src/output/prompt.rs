@@ -17,7 +17,12 @@ pub struct Confirm {
 ///
 /// `--yes` skips the prompt. Without a terminal on stdin, or with `--no-input`, this fails
 /// with exit 2 and the hint `pass --yes to confirm`. A wrong answer cancels (exit 130).
-pub fn confirm_by_name(confirm: Confirm, question: &str, expected: &str, action: &str) -> Result<()> {
+pub fn confirm_by_name(
+    confirm: Confirm,
+    question: &str,
+    expected: &str,
+    action: &str,
+) -> Result<()> {
     if confirm.yes {
         return Ok(());
     }

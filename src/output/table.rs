@@ -41,7 +41,11 @@ pub fn list_table<T: Render>(items: &[T], out: &Output) -> String {
     table
         .load_preset(presets::NOTHING)
         .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(T::columns().iter().map(|c| c.replace('_', " ").to_uppercase()));
+        .set_header(
+            T::columns()
+                .iter()
+                .map(|c| c.replace('_', " ").to_uppercase()),
+        );
     for item in items {
         table.add_row(item.cells());
     }

@@ -1,9 +1,32 @@
-//! Shared test helpers: an isolated environment per test and the `tok` binary in it.
+//! Shared test helpers: an isolated environment per test, the `tok` binary in it,
+//! and hand-made JWTs for the cases `tok` itself refuses to mint.
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use assert_cmd::Command;
+use aws_lc_rs::hmac;
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::{Value, json};
 use tempfile::TempDir;
+
+/// The `tok` binary under test.
+pub const TOK: &str = env!("CARGO_BIN_EXE_tok");
+
+/// A 32-byte HMAC secret (HS256 only).
+pub const SECRET: &[u8; 32] = b"0123456789abcdef0123456789abcdef";
+
+/// Every TOK_* and colour variable a developer's shell might set.
+const CLEARED: [&str; 7] = [
+    "TOK_PROFILE",
+    "TOK_OUTPUT",
+    "TOK_SERVER",
+    "TOK_TOKEN",
+    "TOK_NO_INPUT",
+    "NO_COLOR",
+    "CLICOLOR_FORCE",
+];
 
 /// A temporary HOME-like directory with tok's config and data dirs inside it.
 pub struct TestEnv {
@@ -29,27 +52,55 @@ impl TestEnv {
         self.dir.path().join("data")
     }
 
-    /// `tok` with every TOK_* variable pinned or cleared, no colour, the file credential
-    /// store, and the temp dir as working directory. Stdin is empty (not a terminal).
-    pub fn tok(&self) -> Command {
-        let mut cmd = Command::cargo_bin("tok").expect("tok binary");
-        for var in [
-            "TOK_PROFILE",
-            "TOK_OUTPUT",
-            "TOK_SERVER",
-            "TOK_TOKEN",
-            "TOK_NO_INPUT",
-            "NO_COLOR",
-            "CLICOLOR_FORCE",
-        ] {
+    /// `program` with every TOK_* variable pinned or cleared, the file credential store,
+    /// and the temp dir as working directory.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+        let mut cmd = std::process::Command::new(program);
+        for var in CLEARED {
             cmd.env_remove(var);
         }
         cmd.env("TOK_CONFIG_DIR", self.config_dir())
             .env("TOK_DATA_DIR", self.data_dir())
             .env("TOK_CREDENTIAL_STORE", "file")
-            .current_dir(self.path())
-            .write_stdin("");
+            .current_dir(self.path());
         cmd
+    }
+
+    /// `tok` in this environment, no colour. Stdin is empty (not a terminal).
+    pub fn tok(&self) -> Command {
+        let mut cmd = Command::from_std(self.command(TOK));
+        cmd.write_stdin("");
+        cmd
+    }
+
+    /// Runs `tok ARGS` and returns what it printed.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.tok().args(args).output().expect("tok runs")
+    }
+
+    /// Runs `tok ARGS` with `input` on stdin.
+    pub fn run_stdin(&self, args: &[&str], input: &str) -> Output {
+        self.tok()
+            .args(args)
+            .write_stdin(input)
+            .output()
+            .expect("tok runs")
+    }
+
+    /// Runs `tok ARGS`, insists on exit 0, and returns stdout trimmed.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        expect_exit(&out, 0);
+        stdout(&out)
+    }
+
+    /// Runs `tok ARGS -o json`, insists on exit 0, and returns the document.
+    pub fn ok_json(&self, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.extend(["-o", "json"]);
+        let out = self.run(&args);
+        expect_exit(&out, 0);
+        json(&out)
     }
 
     /// Writes `bytes` to a file in the temp dir and returns its absolute path.
@@ -58,10 +109,107 @@ impl TestEnv {
         std::fs::write(&path, bytes).expect("write test file");
         path
     }
+
+    /// [`SECRET`] in a file, as its absolute path string.
+    pub fn secret_file(&self) -> String {
+        path_str(&self.write("secret.key", SECRET))
+    }
+
+    /// A fresh key pair from `tok jwt create-key-pair` (DER): (private, public) paths.
+    pub fn key_pair(&self, alg: &str, stem: &str) -> (String, String) {
+        let private = path_str(&self.path().join(format!("{stem}.key")));
+        let public = path_str(&self.path().join(format!("{stem}.pub")));
+        self.ok(&[
+            "jwt",
+            "create-key-pair",
+            "--alg",
+            alg,
+            "--private-key",
+            &private,
+            "--public-key",
+            &public,
+        ]);
+        (private, public)
+    }
+
+    /// `tok jwt create --subject SUBJECT EXTRA…`: the token alone.
+    pub fn mint(&self, extra: &[&str]) -> String {
+        let mut args = vec!["jwt", "create", "--subject", "app-1"];
+        args.extend_from_slice(extra);
+        let token = self.ok(&args);
+        assert_eq!(token.split('.').count(), 3, "one token on stdout: {token}");
+        token
+    }
+
+    /// Runs `tok ARGS` under a pseudo-terminal (util-linux `script`) with `input` typed
+    /// into it. stdout holds everything the terminal showed (stdout and stderr).
+    /// Returns `None`, after saying so, when `script` is missing outside CI.
+    pub fn pty(&self, args: &[&str], input: &str, extra_env: &[(&str, &str)]) -> Option<Output> {
+        if !tool_available("script", &["--version"]) {
+            skip_or_fail("util-linux `script` is needed for pseudo-terminal tests");
+            return None;
+        }
+        let line: Vec<String> = std::iter::once(TOK)
+            .chain(args.iter().copied())
+            .map(sh_quote)
+            .collect();
+        // `timeout` only guards against a prompt that never returns; no assertion is timed.
+        let mut cmd = self.command("timeout");
+        cmd.args(["300", "script", "-qec", &line.join(" "), "/dev/null"])
+            .env("TERM", "xterm-256color");
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        Some(run_with_stdin(cmd, input.as_bytes()))
+    }
+}
+
+/// Spawns `cmd`, writes `input` to its stdin, closes it, and collects its output.
+pub fn run_with_stdin(mut cmd: std::process::Command, input: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("command starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input)
+        .expect("write stdin");
+    child.wait_with_output().expect("command finishes")
+}
+
+/// Whether `program ARGS` runs and succeeds.
+pub fn tool_available(program: &str, args: &[&str]) -> bool {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A missing third-party tool fails the test under CI (`CI` set) and skips it elsewhere.
+pub fn skip_or_fail(what: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI is set, so this may not be skipped: {what}"
+    );
+    eprintln!("SKIPPED: {what}");
+}
+
+fn sh_quote(arg: &str) -> String {
+    format!("'{}'", arg.replace('\'', r"'\''"))
+}
+
+pub fn path_str(path: &Path) -> String {
+    path.to_str().expect("temp paths are UTF-8").to_string()
 }
 
 /// Parses stdout as JSON.
-pub fn json(output: &std::process::Output) -> serde_json::Value {
+pub fn json(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
@@ -72,11 +220,127 @@ pub fn json(output: &std::process::Output) -> serde_json::Value {
 }
 
 /// stdout as a trimmed string.
-pub fn stdout(output: &std::process::Output) -> String {
+pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
 /// stderr as a string.
-pub fn stderr(output: &std::process::Output) -> String {
+pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+/// Asserts the exit code, showing both streams when it differs.
+#[track_caller]
+pub fn expect_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(output)
+    );
+}
+
+/// The `{"error":{…}}` object `-o json` puts on stderr's last line, checked for shape.
+/// stdout must be empty: an error carries no data.
+#[track_caller]
+pub fn json_error(output: &Output) -> Value {
+    let err = stderr(output);
+    let last = err.lines().last().unwrap_or_default();
+    let doc: Value = serde_json::from_str(last)
+        .unwrap_or_else(|e| panic!("stderr's last line is not JSON ({e}):\n{err}"));
+    let body = &doc["error"];
+    assert!(body["code"].is_string(), "error.code: {doc}");
+    assert!(
+        !body["message"].as_str().unwrap_or_default().is_empty(),
+        "error.message: {doc}"
+    );
+    assert!(
+        body["hint"].is_string() || body["hint"].is_null(),
+        "error.hint: {doc}"
+    );
+    assert!(
+        output.stdout.is_empty(),
+        "no data on stdout with an error: {}",
+        stdout(output)
+    );
+    body.clone()
+}
+
+/// Asserts exit `code` and the JSON error `error_code`; returns the message.
+#[track_caller]
+pub fn expect_error(output: &Output, code: i32, error_code: &str) -> String {
+    expect_exit(output, code);
+    let body = json_error(output);
+    assert_eq!(body["code"], error_code, "{body}");
+    body["message"].as_str().unwrap_or_default().to_string()
+}
+
+pub fn b64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn b64url_decode(text: &str) -> Vec<u8> {
+    URL_SAFE_NO_PAD.decode(text).expect("base64url")
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
+
+/// `header.payload` from two JSON documents, encoded exactly as serde_json writes them.
+pub fn signing_input(header: &Value, claims: &Value) -> String {
+    format!(
+        "{}.{}",
+        b64url(header.to_string().as_bytes()),
+        b64url(claims.to_string().as_bytes())
+    )
+}
+
+/// An HMAC-signed token; `mac` picks the hash whatever the header claims.
+pub fn hmac_token(mac: &str, key: &[u8], header: &Value, claims: &Value) -> String {
+    let algorithm = match mac {
+        "HS256" => hmac::HMAC_SHA256,
+        "HS384" => hmac::HMAC_SHA384,
+        "HS512" => hmac::HMAC_SHA512,
+        other => panic!("not an HMAC algorithm: {other}"),
+    };
+    let input = signing_input(header, claims);
+    let tag = hmac::sign(&hmac::Key::new(algorithm, key), input.as_bytes());
+    format!("{input}.{}", b64url(tag.as_ref()))
+}
+
+/// An HS256 token over `claims` with [`SECRET`].
+pub fn hs256(claims: &Value) -> String {
+    hmac_token(
+        "HS256",
+        SECRET,
+        &json!({"alg": "HS256", "typ": "JWT"}),
+        claims,
+    )
+}
+
+/// The three parts of a compact token.
+pub fn parts(token: &str) -> Vec<String> {
+    let parts: Vec<String> = token.split('.').map(str::to_string).collect();
+    assert_eq!(parts.len(), 3, "{token}");
+    parts
+}
+
+/// Decodes one JSON part (0 header, 1 payload) of a token.
+pub fn part_json(token: &str, index: usize) -> Value {
+    serde_json::from_slice(&b64url_decode(&parts(token)[index])).expect("JSON part")
+}
+
+/// Unix seconds now.
+pub fn now() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970");
+    i64::try_from(since.as_secs()).expect("seconds fit")
+}
+
+/// Whether `text` contains an ANSI escape sequence.
+pub fn has_ansi(text: &str) -> bool {
+    text.contains("\x1b[")
 }

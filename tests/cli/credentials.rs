@@ -25,25 +25,40 @@ fn real_secret_service_stores_reads_and_deletes() {
     let stored = store.set(&account, "s3cret-value").expect("keyring set");
     assert_eq!(stored.location, Location::Keyring);
     assert_eq!(stored.fallback, None);
-    assert!(!store.file_path().exists(), "nothing may be written to the fallback file");
+    assert!(
+        !store.file_path().exists(),
+        "nothing may be written to the fallback file"
+    );
 
     // Another process (libsecret's secret-tool) sees the secret: it really is in the keyring.
     let lookup = Command::new("secret-tool")
         .args(["lookup", "service", "tok", "username", &account])
         .output()
         .expect("secret-tool runs");
-    assert_eq!(String::from_utf8_lossy(&lookup.stdout).trim(), "s3cret-value");
+    assert_eq!(
+        String::from_utf8_lossy(&lookup.stdout).trim(),
+        "s3cret-value"
+    );
 
     let (secret, location) = store.get(&account).unwrap().expect("found");
-    assert_eq!((secret.as_str(), location), ("s3cret-value", Location::Keyring));
+    assert_eq!(
+        (secret.as_str(), location),
+        ("s3cret-value", Location::Keyring)
+    );
 
     // Auto mode reads the same entry.
     let auto = Credentials::new(StoreKind::Auto, data.path());
-    assert_eq!(auto.get(&account).unwrap().map(|(s, _)| s).as_deref(), Some("s3cret-value"));
+    assert_eq!(
+        auto.get(&account).unwrap().map(|(s, _)| s).as_deref(),
+        Some("s3cret-value")
+    );
 
     assert!(store.delete(&account).unwrap());
     assert_eq!(store.get(&account).unwrap(), None);
-    assert!(!store.delete(&account).unwrap(), "a second delete finds nothing");
+    assert!(
+        !store.delete(&account).unwrap(),
+        "a second delete finds nothing"
+    );
 }
 
 /// Runs in a child process whose D-Bus address points nowhere (see the test below).
@@ -55,7 +70,10 @@ fn fallback_probe() {
     let stored = store.set("ci", "fallback-secret").expect("fallback set");
     let path = data.join("credentials.json");
     assert_eq!(stored.location, Location::File(path.clone()));
-    assert!(stored.fallback.is_some(), "the caller is told why, so it can warn");
+    assert!(
+        stored.fallback.is_some(),
+        "the caller is told why, so it can warn"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -79,12 +97,23 @@ fn fallback_probe() {
 fn fallback_file_is_used_when_no_keyring_answers() {
     let data = tempfile::tempdir().unwrap();
     let status = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "credentials::fallback_probe", "--ignored", "--nocapture"])
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/tok-test-bus")
+        .args([
+            "--exact",
+            "credentials::fallback_probe",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/tok-test-bus",
+        )
         .env("TOK_PROBE_DATA", data.path())
         .status()
         .expect("child test runs");
-    assert!(status.success(), "the fallback probe failed; see its output above");
+    assert!(
+        status.success(),
+        "the fallback probe failed; see its output above"
+    );
 }
 
 #[test]
@@ -92,9 +121,18 @@ fn file_store_never_touches_the_keyring_and_keeps_mode_0600() {
     let data = tempfile::tempdir().unwrap();
     let store = Credentials::new(StoreKind::File, data.path());
     let stored = store.set("p1", "one").unwrap();
-    assert_eq!(stored.fallback, None, "an explicit file store is not a fallback");
+    assert_eq!(
+        stored.fallback, None,
+        "an explicit file store is not a fallback"
+    );
     store.set("p2", "two").unwrap();
-    assert_eq!(store.get("p1").unwrap().map(|(s, _)| s).as_deref(), Some("one"));
+    assert_eq!(
+        store.get("p1").unwrap().map(|(s, _)| s).as_deref(),
+        Some("one")
+    );
     assert!(store.delete("p1").unwrap());
-    assert_eq!(store.get("p2").unwrap().map(|(s, _)| s).as_deref(), Some("two"));
+    assert_eq!(
+        store.get("p2").unwrap().map(|(s, _)| s).as_deref(),
+        Some("two")
+    );
 }

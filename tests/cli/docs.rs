@@ -26,7 +26,11 @@ fn no_orphan_generated_files() {
     for dir in ["man", "completions"] {
         for entry in std::fs::read_dir(root.join(dir)).expect("generated dir exists") {
             let rel = std::path::Path::new(dir).join(entry.expect("dir entry").file_name());
-            assert!(expected.contains(&rel), "{} is no longer generated; delete it", rel.display());
+            assert!(
+                expected.contains(&rel),
+                "{} is no longer generated; delete it",
+                rel.display()
+            );
         }
     }
 }
@@ -36,7 +40,11 @@ fn every_man_page_documents_exit_codes() {
     for (rel, bytes) in tok::cli::docs::render_all() {
         if rel.starts_with("man") {
             let text = String::from_utf8(bytes).expect("man page is UTF-8");
-            assert!(text.contains("cancelled at a prompt"), "{} lacks exit codes", rel.display());
+            assert!(
+                text.contains("cancelled at a prompt"),
+                "{} lacks exit codes",
+                rel.display()
+            );
         }
     }
 }

@@ -2,5 +2,14 @@
 //! dirs, plus library-level tests of the credentials module against a real keyring.
 
 mod common;
+mod conventions;
 mod credentials;
 mod docs;
+mod interop;
+mod jwt_claims;
+mod jwt_create;
+mod jwt_decode;
+mod jwt_keys;
+mod jwt_verify;
+mod profile;
+mod prompt;

@@ -96,7 +96,9 @@ pub fn run(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
     let expiry = parse_expiry(&args.expires, now).map_err(Error::usage)?;
     let mut claims = Map::new();
     if args.subject.trim().is_empty() {
-        return Err(Error::usage("--subject is empty; give the role the token is for"));
+        return Err(Error::usage(
+            "--subject is empty; give the role the token is for",
+        ));
     }
     claims.insert("sub".into(), Value::from(args.subject.clone()));
     if let Some(aud) = &args.audience {
@@ -111,7 +113,8 @@ pub fn run(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
     }
     for pair in &args.claims {
         let (k, v) = key_value("--claim", pair)?;
-        if claims.contains_key(&k) {
+        // `exp` is reserved even with `--expires never`, so it always passes the expiry checks.
+        if claims.contains_key(&k) || k == "exp" {
             return Err(Error::usage(format!(
                 "--claim {k}=… would replace the '{k}' claim; set it with --subject, --audience, \
                  --issuer or --expires instead"
@@ -139,7 +142,9 @@ pub fn run(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
         );
     }
     // The header as signed (alg and typ first); decoding what we just encoded cannot fail.
-    let header = crate::jwt::decode(&token).map(|d| d.header).unwrap_or_default();
+    let header = crate::jwt::decode(&token)
+        .map(|d| d.header)
+        .unwrap_or_default();
     ctx.out.item(&Created {
         token,
         algorithm: signer.algorithm().to_string(),

@@ -81,15 +81,17 @@ impl TokenView {
 
     fn status(&self) -> (String, Style) {
         match numeric_date(&self.claims, "exp") {
-            Ok(Some(exp)) if self.now >= exp => (
-                format!("EXPIRED {}", relative(exp, self.now)),
-                Style::Error,
-            ),
+            Ok(Some(exp)) if self.now >= exp => {
+                (format!("EXPIRED {}", relative(exp, self.now)), Style::Error)
+            }
             Ok(Some(exp)) if exp - self.now < 7 * 86_400 => (
                 format!("valid, expires {}", relative(exp, self.now)),
                 Style::Warn,
             ),
-            Ok(Some(exp)) => (format!("valid, expires {}", relative(exp, self.now)), Style::Good),
+            Ok(Some(exp)) => (
+                format!("valid, expires {}", relative(exp, self.now)),
+                Style::Good,
+            ),
             Ok(None) => ("never expires (no exp claim)".into(), Style::Warn),
             Err(e) => (format!("invalid: {e}"), Style::Error),
         }

@@ -162,14 +162,22 @@ pub fn secret_key(ctx: &Ctx, args: &SecretKeyArgs) -> Result<()> {
         });
     };
     check_writable(path, args.force)?;
-    let contents = if args.base64 { encoded.as_bytes() } else { &key[..] };
+    let contents = if args.base64 {
+        encoded.as_bytes()
+    } else {
+        &key[..]
+    };
     write_private(path, contents).map_err(|e| write_error(path, &e))?;
     let shown = absolute(path);
     ctx.out.info(&format!(
         "wrote a {}-byte {} secret key to {shown} (mode 0600{})",
         key.len(),
         args.alg,
-        if args.base64 { ", base64 text" } else { ", raw bytes" }
+        if args.base64 {
+            ", base64 text"
+        } else {
+            ", raw bytes"
+        }
     ));
     if !args.base64 {
         ctx.out.hint(&format!(
@@ -197,7 +205,9 @@ pub fn key_pair(ctx: &Ctx, args: &KeyPairArgs) -> Result<()> {
         )));
     }
     if args.private_key == args.public_key {
-        return Err(Error::usage("--private-key and --public-key name the same file"));
+        return Err(Error::usage(
+            "--private-key and --public-key name the same file",
+        ));
     }
     check_writable(&args.private_key, args.force)?;
     check_writable(&args.public_key, args.force)?;
@@ -240,9 +250,11 @@ pub fn key_pair(ctx: &Ctx, args: &KeyPairArgs) -> Result<()> {
 /// Refuses to replace an existing file unless `--force` was given.
 fn check_writable(path: &Path, force: bool) -> Result<()> {
     if path.exists() && !force {
-        return Err(Error::conflict(format!("{} already exists", path.display()))
-            .with_code("file_exists")
-            .with_hint("pass --force to overwrite it, or choose another path"));
+        return Err(
+            Error::conflict(format!("{} already exists", path.display()))
+                .with_code("file_exists")
+                .with_hint("pass --force to overwrite it, or choose another path"),
+        );
     }
     if path.is_dir() {
         return Err(Error::usage(format!("{} is a directory", path.display())));

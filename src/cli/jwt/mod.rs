@@ -62,8 +62,9 @@ impl TokenInput {
             (Some(_), None) => read_stdin()?,
             (None, None) if !std::io::stdin().is_terminal() => read_stdin()?,
             (None, None) => {
-                return Err(Error::usage("no token given")
-                    .with_hint("pass the token as an argument, `-` to read stdin, or --file PATH"));
+                return Err(Error::usage("no token given").with_hint(
+                    "pass the token as an argument, `-` to read stdin, or --file PATH",
+                ));
             }
         };
         let token = clean_input(&raw);
