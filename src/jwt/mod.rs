@@ -8,7 +8,7 @@ mod verify;
 
 pub use alg::{Algorithm, Family};
 pub use decode::{DecodeError, Decoded, Part, clean_input, decode, numeric_date};
-pub use sign::Signer;
+pub use sign::{Signer, check_algorithm};
 pub use verify::{Verified, VerifyError, VerifyKey, VerifyOptions, verify};
 
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};

@@ -6,6 +6,16 @@ use serde_json::{Map, Value};
 use super::{Algorithm, B64URL};
 use crate::keys::{KeyError, PrivateKey, mismatch};
 
+/// `alg` (or the key's default) when the key can sign with it; an error that says why not.
+pub fn check_algorithm(key: &PrivateKey, alg: Option<Algorithm>) -> Result<Algorithm, KeyError> {
+    let alg = alg.unwrap_or_else(|| key.default_algorithm());
+    if key.algorithms().contains(&alg) {
+        Ok(alg)
+    } else {
+        Err(mismatch(alg, key.family(), &key.algorithms()))
+    }
+}
+
 /// A parsed signing key with its algorithm checked against the key type.
 pub struct Signer {
     key: PrivateKey,
@@ -15,10 +25,7 @@ pub struct Signer {
 impl Signer {
     /// Pins `alg` (or the key's default) to `key`; a mismatch is an error that says why.
     pub fn new(key: PrivateKey, alg: Option<Algorithm>) -> Result<Self, KeyError> {
-        let alg = alg.unwrap_or_else(|| key.default_algorithm());
-        if !key.algorithms().contains(&alg) {
-            return Err(mismatch(alg, key.family(), &key.algorithms()));
-        }
+        let alg = check_algorithm(&key, alg)?;
         Ok(Signer { key, alg })
     }
 

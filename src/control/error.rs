@@ -1,0 +1,76 @@
+//! The control plane's typed errors; the CLI maps them once to exit codes and hints.
+
+use crate::error::Error;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// Bad input: a name, an expiry, an option that does not fit.
+    #[error("{0}")]
+    Invalid(String),
+    /// The named thing does not exist; `hint` names the command that creates it.
+    #[error("{what} '{name}' does not exist")]
+    NotFound {
+        what: &'static str,
+        name: String,
+        hint: Option<String>,
+    },
+    /// A name already taken, or a delete refused while other things depend on it.
+    #[error("{message}")]
+    Conflict {
+        message: String,
+        hint: Option<String>,
+    },
+    /// The database is unusable (corrupt, newer than this binary, locked too long).
+    #[error("{message}")]
+    Store {
+        message: String,
+        hint: Option<String>,
+    },
+    /// Key material could not be used (sealing, unsealing, signing).
+    #[error("{0}")]
+    Crypto(String),
+}
+
+pub type ControlResult<T> = Result<T, ControlError>;
+
+impl ControlError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ControlError::Invalid(message.into())
+    }
+
+    pub fn store(message: impl Into<String>) -> Self {
+        ControlError::Store {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn conflict(message: impl Into<String>, hint: Option<String>) -> Self {
+        ControlError::Conflict {
+            message: message.into(),
+            hint,
+        }
+    }
+}
+
+impl From<ControlError> for Error {
+    fn from(e: ControlError) -> Self {
+        let message = e.to_string();
+        match e {
+            ControlError::Invalid(_) => Error::usage(message),
+            ControlError::NotFound { hint, .. } => with_hint(Error::not_found(message), hint),
+            ControlError::Conflict { hint, .. } => with_hint(Error::conflict(message), hint),
+            ControlError::Store { hint, .. } => {
+                with_hint(Error::other(message).with_code("database"), hint)
+            }
+            ControlError::Crypto(_) => Error::other(message).with_code("key_material"),
+        }
+    }
+}
+
+fn with_hint(err: Error, hint: Option<String>) -> Error {
+    match hint {
+        Some(h) => err.with_hint(h),
+        None => err,
+    }
+}

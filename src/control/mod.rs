@@ -1,0 +1,110 @@
+//! The control plane's rules: names, expiry limits, cascades, what is shown once, and
+//! an audit record with every change. Storage-agnostic (over [`Store`]) and clock-free:
+//! every rule takes `now` (Unix seconds) as a parameter.
+
+mod error;
+mod ids;
+mod instances;
+pub mod model;
+mod seal;
+pub mod sqlite;
+pub mod store;
+mod tenants;
+mod tokens;
+
+pub use error::{ControlError, ControlResult};
+pub use instances::{InstanceSpec, KeyImport, Rotation};
+pub use model::{AuditRecord, Instance, SigningKey, Tenant, Token};
+pub use seal::{MASTER_KEY_LEN, Sealer};
+pub use store::{Store, Tx};
+pub use tokens::{CreatedToken, TokenSpec};
+
+/// The org of the embedded mode.
+pub const LOCAL_ORG: &str = "local";
+/// The instance the embedded mode creates on first use.
+pub const LOCAL_INSTANCE: &str = "local";
+
+/// The control plane for one org, acting for one principal.
+pub struct ControlPlane<S: Store> {
+    store: S,
+    sealer: Sealer,
+    org: String,
+    actor: String,
+}
+
+impl<S: Store> ControlPlane<S> {
+    pub fn new(store: S, sealer: Sealer, org: &str, actor: &str) -> Self {
+        ControlPlane {
+            store,
+            sealer,
+            org: org.to_string(),
+            actor: actor.to_string(),
+        }
+    }
+
+    pub fn org(&self) -> &str {
+        &self.org
+    }
+
+    /// Creates the org, and its first instance when `first_instance` is given, if they do not
+    /// exist yet. Idempotent: concurrent first runs create them once.
+    pub fn bootstrap(&self, first_instance: Option<&str>, now: i64) -> ControlResult<()> {
+        let org = self.org.clone();
+        let org_id = self.store.write(|tx| match tx.org_id(&org)? {
+            Some(id) => Ok(id),
+            None => {
+                let id = ids::new_id("org");
+                tx.insert_org(&id, &org, now)?;
+                tx.insert_audit(&id, now, &self.actor, "org.create", &org, None)?;
+                Ok(id)
+            }
+        })?;
+        if let Some(name) = first_instance {
+            let exists = self
+                .store
+                .read(|tx| Ok(!tx.instances(&org_id)?.is_empty()))?;
+            if !exists {
+                let spec = InstanceSpec {
+                    name: name.to_string(),
+                    ..InstanceSpec::default()
+                };
+                match self.create_instance(&spec, now) {
+                    Ok(_) | Err(ControlError::Conflict { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Lists the audit trail from `since` (Unix seconds).
+    pub fn audit(&self, since: i64) -> ControlResult<Vec<AuditRecord>> {
+        self.store.read(|tx| {
+            let org_id = self.org_id(tx)?;
+            tx.audit(&org_id, since)
+        })
+    }
+
+    fn org_id(&self, tx: &mut dyn Tx) -> ControlResult<String> {
+        tx.org_id(&self.org)?.ok_or_else(|| ControlError::NotFound {
+            what: "org",
+            name: self.org.clone(),
+            hint: None,
+        })
+    }
+
+    fn audit_write(
+        &self,
+        tx: &mut dyn Tx,
+        org_id: &str,
+        now: i64,
+        action: &str,
+        target: &str,
+        detail: Option<&str>,
+    ) -> ControlResult<()> {
+        tx.insert_audit(org_id, now, &self.actor, action, target, detail)
+    }
+}
+
+#[cfg(test)]
+mod tests;

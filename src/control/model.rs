@@ -1,0 +1,82 @@
+//! The control plane's records, as the store keeps them and the CLI shows them.
+
+use serde::Serialize;
+
+use crate::jwt::Algorithm;
+
+/// A data-plane endpoint (a Pulsar cluster) with its own signing key and audience.
+#[derive(Debug, Clone, Serialize)]
+pub struct Instance {
+    #[serde(skip)]
+    pub id: String,
+    pub name: String,
+    #[serde(serialize_with = "alg_str")]
+    pub algorithm: Algorithm,
+    pub audience: String,
+    pub issuer: Option<String>,
+    /// The active signing key's id.
+    pub kid: String,
+    pub created_at: i64,
+}
+
+/// One signing key of an instance; retired keys stay until nothing uses them.
+#[derive(Debug, Clone)]
+pub struct SigningKey {
+    pub kid: String,
+    pub instance_id: String,
+    pub algorithm: Algorithm,
+    /// The private key (or HMAC secret), sealed under the master key.
+    pub sealed: Vec<u8>,
+    /// X.509 SubjectPublicKeyInfo DER; `None` for HMAC.
+    pub public_der: Option<Vec<u8>>,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+}
+
+/// A Pulsar tenant on an instance.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub id: String,
+    pub instance_id: String,
+    pub instance: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub created_at: i64,
+    /// Live (not revoked) tokens.
+    pub token_count: i64,
+}
+
+/// A streaming token's metadata; the token itself is never stored, only its hash.
+#[derive(Debug, Clone)]
+pub struct Token {
+    /// Also the JWT's `jti`.
+    pub id: String,
+    pub tenant_id: String,
+    pub tenant: String,
+    pub instance: String,
+    pub name: String,
+    pub subject: String,
+    pub description: Option<String>,
+    pub kid: String,
+    /// SHA-256 of the JWT.
+    pub token_hash: Vec<u8>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// One change, written in the same transaction as the change itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: Option<String>,
+}
+
+fn alg_str<S: serde::Serializer>(alg: &Algorithm, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(alg.as_str())
+}

@@ -1,0 +1,559 @@
+//! The SQLite store: one file in the data dir, WAL, `synchronous=FULL` (an acknowledged
+//! change survives a crash), migrations that run on open, and a schema version the
+//! binary checks. Writers take the lock up front (`BEGIN IMMEDIATE`) and wait for each
+//! other through the busy timeout, so concurrent `tok` processes never lose a write.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+
+use super::error::{ControlError, ControlResult};
+use super::model::{AuditRecord, Instance, SigningKey, Tenant, Token};
+use super::store::{Store, Tx};
+use crate::jwt::Algorithm;
+
+/// The schema this binary writes; a database with a higher version is refused.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// How long a writer waits for another process's transaction.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+const MIGRATIONS: &[&str] = &[
+    // 1: orgs, instances and their keys, tenants, streaming tokens, audit.
+    "CREATE TABLE orgs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_at BIGINT NOT NULL
+    );
+    CREATE TABLE instances (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        name TEXT NOT NULL,
+        algorithm TEXT NOT NULL,
+        audience TEXT NOT NULL,
+        issuer TEXT,
+        created_at BIGINT NOT NULL,
+        UNIQUE (org_id, name)
+    );
+    CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        instance_id TEXT NOT NULL REFERENCES instances(id),
+        algorithm TEXT NOT NULL,
+        sealed_private BLOB NOT NULL,
+        public_der BLOB,
+        created_at BIGINT NOT NULL,
+        retired_at BIGINT
+    );
+    CREATE TABLE tenants (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        instance_id TEXT NOT NULL REFERENCES instances(id),
+        name TEXT NOT NULL,
+        description TEXT,
+        created_at BIGINT NOT NULL,
+        UNIQUE (org_id, name)
+    );
+    CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        name TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        description TEXT,
+        kid TEXT NOT NULL REFERENCES signing_keys(kid),
+        token_hash BLOB NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT,
+        last_used_at BIGINT,
+        revoked_at BIGINT,
+        UNIQUE (tenant_id, name)
+    );
+    CREATE INDEX tokens_kid ON tokens (kid);
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        detail TEXT
+    );
+    CREATE INDEX audit_at ON audit (org_id, at);",
+];
+
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: &Path) -> ControlResult<SqliteStore> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                ControlError::store(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|e| open_error(path, &e))?;
+        let store = SqliteStore {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(&self) -> ControlResult<()> {
+        let conn = self.lock()?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| self.error(&e))?;
+        // journal_mode returns a row; a corrupt or foreign file fails here, untouched.
+        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+            .map_err(|e| open_error(&self.path, &e))?;
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(|e| open_error(&self.path, &e))
+    }
+
+    fn migrate(&self) -> ControlResult<()> {
+        let mut conn = self.lock()?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| busy_or(&self.path, &e))?;
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)",
+            [],
+        )
+        .map_err(|e| open_error(&self.path, &e))?;
+        let current: i64 = tx
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| open_error(&self.path, &e))?;
+        if current > SCHEMA_VERSION {
+            return Err(ControlError::Store {
+                message: format!(
+                    "the database {} has schema version {current}, newer than this tok \
+                     understands ({SCHEMA_VERSION}); nothing was changed",
+                    self.path.display()
+                ),
+                hint: Some("upgrade tok to the version that wrote this database".into()),
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            tx.execute_batch(sql).map_err(|e| self.error(&e))?;
+            tx.execute(
+                "INSERT INTO schema_version (version) VALUES (?1)",
+                [i as i64 + 1],
+            )
+            .map_err(|e| self.error(&e))?;
+        }
+        tx.commit().map_err(|e| busy_or(&self.path, &e))
+    }
+
+    fn lock(&self) -> ControlResult<std::sync::MutexGuard<'_, Connection>> {
+        self.conn
+            .lock()
+            .map_err(|_| ControlError::store("the database connection was poisoned by a panic"))
+    }
+
+    fn error(&self, e: &rusqlite::Error) -> ControlError {
+        busy_or(&self.path, e)
+    }
+
+    fn run<T>(
+        &self,
+        behavior: TransactionBehavior,
+        f: impl FnOnce(&mut dyn Tx) -> ControlResult<T>,
+    ) -> ControlResult<T> {
+        let mut conn = self.lock()?;
+        let tx = conn
+            .transaction_with_behavior(behavior)
+            .map_err(|e| self.error(&e))?;
+        let mut handle = SqliteTx { tx: &tx };
+        let value = f(&mut handle)?;
+        tx.commit().map_err(|e| self.error(&e))?;
+        Ok(value)
+    }
+}
+
+impl Store for SqliteStore {
+    fn write<T>(&self, f: impl FnOnce(&mut dyn Tx) -> ControlResult<T>) -> ControlResult<T> {
+        self.run(TransactionBehavior::Immediate, f)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&mut dyn Tx) -> ControlResult<T>) -> ControlResult<T> {
+        self.run(TransactionBehavior::Deferred, f)
+    }
+}
+
+fn open_error(path: &Path, e: &rusqlite::Error) -> ControlError {
+    if is_busy(e) {
+        return busy_or(path, e);
+    }
+    ControlError::Store {
+        message: format!("cannot open the database {}: {e}", path.display()),
+        hint: Some(
+            "the file is corrupt or not a tok database; it was left untouched — move it aside \
+             or point TOK_DATA_DIR elsewhere"
+                .into(),
+        ),
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+fn busy_or(path: &Path, e: &rusqlite::Error) -> ControlError {
+    if is_busy(e) {
+        ControlError::Store {
+            message: format!(
+                "the database {} is held by another tok process (waited {} s)",
+                path.display(),
+                BUSY_TIMEOUT.as_secs()
+            ),
+            hint: Some("try again when the other command has finished".into()),
+        }
+    } else {
+        ControlError::store(format!("database error in {}: {e}", path.display()))
+    }
+}
+
+struct SqliteTx<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+}
+
+fn alg(s: String) -> rusqlite::Result<Algorithm> {
+    s.parse().map_err(|e: String| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    })
+}
+
+const INSTANCE_COLS: &str = "i.id, i.name, i.algorithm, i.audience, i.issuer, i.created_at, \
+     (SELECT k.kid FROM signing_keys k WHERE k.instance_id = i.id AND k.retired_at IS NULL \
+      ORDER BY k.created_at DESC, k.kid LIMIT 1)";
+
+fn instance_row(r: &Row<'_>) -> rusqlite::Result<Instance> {
+    Ok(Instance {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        algorithm: alg(r.get(2)?)?,
+        audience: r.get(3)?,
+        issuer: r.get(4)?,
+        created_at: r.get(5)?,
+        kid: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+    })
+}
+
+const KEY_COLS: &str =
+    "kid, instance_id, algorithm, sealed_private, public_der, created_at, retired_at";
+
+fn key_row(r: &Row<'_>) -> rusqlite::Result<SigningKey> {
+    Ok(SigningKey {
+        kid: r.get(0)?,
+        instance_id: r.get(1)?,
+        algorithm: alg(r.get(2)?)?,
+        sealed: r.get(3)?,
+        public_der: r.get(4)?,
+        created_at: r.get(5)?,
+        retired_at: r.get(6)?,
+    })
+}
+
+const TENANT_COLS: &str = "t.id, t.instance_id, i.name, t.name, t.description, t.created_at, \
+     (SELECT COUNT(*) FROM tokens k WHERE k.tenant_id = t.id AND k.revoked_at IS NULL)";
+
+fn tenant_row(r: &Row<'_>) -> rusqlite::Result<Tenant> {
+    Ok(Tenant {
+        id: r.get(0)?,
+        instance_id: r.get(1)?,
+        instance: r.get(2)?,
+        name: r.get(3)?,
+        description: r.get(4)?,
+        created_at: r.get(5)?,
+        token_count: r.get(6)?,
+    })
+}
+
+const TOKEN_COLS: &str = "k.id, k.tenant_id, t.name, i.name, k.name, k.subject, k.description, \
+     k.kid, k.token_hash, k.created_at, k.expires_at, k.last_used_at, k.revoked_at";
+const TOKEN_FROM: &str =
+    "FROM tokens k JOIN tenants t ON t.id = k.tenant_id JOIN instances i ON i.id = t.instance_id";
+
+fn token_row(r: &Row<'_>) -> rusqlite::Result<Token> {
+    Ok(Token {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        tenant: r.get(2)?,
+        instance: r.get(3)?,
+        name: r.get(4)?,
+        subject: r.get(5)?,
+        description: r.get(6)?,
+        kid: r.get(7)?,
+        token_hash: r.get(8)?,
+        created_at: r.get(9)?,
+        expires_at: r.get(10)?,
+        last_used_at: r.get(11)?,
+        revoked_at: r.get(12)?,
+    })
+}
+
+fn db(e: rusqlite::Error) -> ControlError {
+    if is_busy(&e) {
+        ControlError::store("the database is held by another tok process")
+    } else {
+        ControlError::store(format!("database error: {e}"))
+    }
+}
+
+impl SqliteTx<'_> {
+    fn all<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> ControlResult<Vec<T>> {
+        let mut stmt = self.tx.prepare_cached(sql).map_err(db)?;
+        let rows = stmt.query_map(params, map).map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+
+    fn one<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> ControlResult<Option<T>> {
+        let mut stmt = self.tx.prepare_cached(sql).map_err(db)?;
+        stmt.query_row(params, map).optional().map_err(db)
+    }
+
+    fn exec(&self, sql: &str, params: impl rusqlite::Params) -> ControlResult<usize> {
+        let mut stmt = self.tx.prepare_cached(sql).map_err(db)?;
+        stmt.execute(params).map_err(db)
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    fn org_id(&mut self, org: &str) -> ControlResult<Option<String>> {
+        self.one("SELECT id FROM orgs WHERE name = ?1", [org], |r| r.get(0))
+    }
+
+    fn insert_org(&mut self, id: &str, org: &str, now: i64) -> ControlResult<()> {
+        self.exec(
+            "INSERT INTO orgs (id, name, created_at) VALUES (?1, ?2, ?3)",
+            params![id, org, now],
+        )
+        .map(drop)
+    }
+
+    fn insert_instance(&mut self, org_id: &str, i: &Instance) -> ControlResult<()> {
+        self.exec(
+            "INSERT INTO instances (id, org_id, name, algorithm, audience, issuer, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                i.id,
+                org_id,
+                i.name,
+                i.algorithm.as_str(),
+                i.audience,
+                i.issuer,
+                i.created_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn instance(&mut self, org_id: &str, name: &str) -> ControlResult<Option<Instance>> {
+        let sql =
+            format!("SELECT {INSTANCE_COLS} FROM instances i WHERE i.org_id = ?1 AND i.name = ?2");
+        self.one(&sql, [org_id, name], instance_row)
+    }
+
+    fn instances(&mut self, org_id: &str) -> ControlResult<Vec<Instance>> {
+        let sql =
+            format!("SELECT {INSTANCE_COLS} FROM instances i WHERE i.org_id = ?1 ORDER BY i.name");
+        self.all(&sql, [org_id], instance_row)
+    }
+
+    fn delete_instance(&mut self, instance_id: &str) -> ControlResult<()> {
+        self.exec(
+            "DELETE FROM signing_keys WHERE instance_id = ?1",
+            [instance_id],
+        )?;
+        self.exec("DELETE FROM instances WHERE id = ?1", [instance_id])
+            .map(drop)
+    }
+
+    fn insert_key(&mut self, k: &SigningKey) -> ControlResult<()> {
+        let sql =
+            format!("INSERT INTO signing_keys ({KEY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        self.exec(
+            &sql,
+            params![
+                k.kid,
+                k.instance_id,
+                k.algorithm.as_str(),
+                k.sealed,
+                k.public_der,
+                k.created_at,
+                k.retired_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn keys(&mut self, instance_id: &str) -> ControlResult<Vec<SigningKey>> {
+        let sql = format!(
+            "SELECT {KEY_COLS} FROM signing_keys WHERE instance_id = ?1 \
+             ORDER BY created_at DESC, kid"
+        );
+        self.all(&sql, [instance_id], key_row)
+    }
+
+    fn retire_key(&mut self, kid: &str, now: i64) -> ControlResult<()> {
+        self.exec(
+            "UPDATE signing_keys SET retired_at = ?2 WHERE kid = ?1",
+            params![kid, now],
+        )
+        .map(drop)
+    }
+
+    fn insert_tenant(&mut self, org_id: &str, t: &Tenant) -> ControlResult<()> {
+        self.exec(
+            "INSERT INTO tenants (id, org_id, instance_id, name, description, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                t.id,
+                org_id,
+                t.instance_id,
+                t.name,
+                t.description,
+                t.created_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn tenant(&mut self, org_id: &str, name: &str) -> ControlResult<Option<Tenant>> {
+        let sql = format!(
+            "SELECT {TENANT_COLS} FROM tenants t JOIN instances i ON i.id = t.instance_id \
+             WHERE t.org_id = ?1 AND t.name = ?2"
+        );
+        self.one(&sql, [org_id, name], tenant_row)
+    }
+
+    fn tenants(&mut self, org_id: &str, instance_id: Option<&str>) -> ControlResult<Vec<Tenant>> {
+        let sql = format!(
+            "SELECT {TENANT_COLS} FROM tenants t JOIN instances i ON i.id = t.instance_id \
+             WHERE t.org_id = ?1 AND (?2 IS NULL OR t.instance_id = ?2) ORDER BY t.name"
+        );
+        self.all(&sql, params![org_id, instance_id], tenant_row)
+    }
+
+    fn delete_tenant(&mut self, tenant_id: &str) -> ControlResult<()> {
+        self.exec("DELETE FROM tokens WHERE tenant_id = ?1", [tenant_id])?;
+        self.exec("DELETE FROM tenants WHERE id = ?1", [tenant_id])
+            .map(drop)
+    }
+
+    fn insert_token(&mut self, k: &Token) -> ControlResult<()> {
+        self.exec(
+            "INSERT INTO tokens (id, tenant_id, name, subject, description, kid, token_hash, \
+             created_at, expires_at, last_used_at, revoked_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                k.id,
+                k.tenant_id,
+                k.name,
+                k.subject,
+                k.description,
+                k.kid,
+                k.token_hash,
+                k.created_at,
+                k.expires_at,
+                k.last_used_at,
+                k.revoked_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn token(&mut self, tenant_id: &str, name_or_id: &str) -> ControlResult<Option<Token>> {
+        let sql = format!(
+            "SELECT {TOKEN_COLS} {TOKEN_FROM} WHERE k.tenant_id = ?1 AND (k.name = ?2 OR k.id = ?2) \
+             ORDER BY k.name = ?2 DESC LIMIT 1"
+        );
+        self.one(&sql, [tenant_id, name_or_id], token_row)
+    }
+
+    fn tokens(&mut self, org_id: &str, tenant_id: Option<&str>) -> ControlResult<Vec<Token>> {
+        let sql = format!(
+            "SELECT {TOKEN_COLS} {TOKEN_FROM} WHERE t.org_id = ?1 AND (?2 IS NULL OR k.tenant_id = ?2) \
+             ORDER BY k.created_at, k.name"
+        );
+        self.all(&sql, params![org_id, tenant_id], token_row)
+    }
+
+    fn tokens_by_kid(&mut self, kid: &str) -> ControlResult<Vec<Token>> {
+        let sql = format!(
+            "SELECT {TOKEN_COLS} {TOKEN_FROM} WHERE k.kid = ?1 AND k.revoked_at IS NULL \
+             ORDER BY t.name, k.name"
+        );
+        self.all(&sql, [kid], token_row)
+    }
+
+    fn revoke_token(&mut self, token_id: &str, now: i64) -> ControlResult<()> {
+        self.exec(
+            "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![token_id, now],
+        )
+        .map(drop)
+    }
+
+    fn insert_audit(
+        &mut self,
+        org_id: &str,
+        at: i64,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: Option<&str>,
+    ) -> ControlResult<()> {
+        self.exec(
+            "INSERT INTO audit (org_id, at, actor, action, target, detail) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![org_id, at, actor, action, target, detail],
+        )
+        .map(drop)
+    }
+
+    fn audit(&mut self, org_id: &str, since: i64) -> ControlResult<Vec<AuditRecord>> {
+        self.all(
+            "SELECT id, at, actor, action, target, detail FROM audit \
+             WHERE org_id = ?1 AND at >= ?2 ORDER BY id",
+            params![org_id, since],
+            |r| {
+                Ok(AuditRecord {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    actor: r.get(2)?,
+                    action: r.get(3)?,
+                    target: r.get(4)?,
+                    detail: r.get(5)?,
+                })
+            },
+        )
+    }
+}

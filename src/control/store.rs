@@ -1,0 +1,58 @@
+//! The storage contract the control plane's rules run over. Every method runs inside
+//! an explicit transaction; implementations use portable SQL so that a PostgreSQL
+//! store can follow without changing the rules.
+
+use super::error::ControlResult;
+use super::model::{AuditRecord, Instance, SigningKey, Tenant, Token};
+
+/// A database the control plane can run on.
+pub trait Store {
+    /// Runs `f` in one write transaction: all of it commits, or none of it does.
+    fn write<T>(&self, f: impl FnOnce(&mut dyn Tx) -> ControlResult<T>) -> ControlResult<T>;
+
+    /// Runs `f` in a read transaction (a consistent snapshot).
+    fn read<T>(&self, f: impl FnOnce(&mut dyn Tx) -> ControlResult<T>) -> ControlResult<T>;
+}
+
+/// The operations available inside a transaction.
+pub trait Tx {
+    fn org_id(&mut self, org: &str) -> ControlResult<Option<String>>;
+    fn insert_org(&mut self, id: &str, org: &str, now: i64) -> ControlResult<()>;
+
+    fn insert_instance(&mut self, org_id: &str, instance: &Instance) -> ControlResult<()>;
+    fn instance(&mut self, org_id: &str, name: &str) -> ControlResult<Option<Instance>>;
+    fn instances(&mut self, org_id: &str) -> ControlResult<Vec<Instance>>;
+    fn delete_instance(&mut self, instance_id: &str) -> ControlResult<()>;
+
+    fn insert_key(&mut self, key: &SigningKey) -> ControlResult<()>;
+    /// Every key of an instance, newest first.
+    fn keys(&mut self, instance_id: &str) -> ControlResult<Vec<SigningKey>>;
+    fn retire_key(&mut self, kid: &str, now: i64) -> ControlResult<()>;
+
+    fn insert_tenant(&mut self, org_id: &str, tenant: &Tenant) -> ControlResult<()>;
+    fn tenant(&mut self, org_id: &str, name: &str) -> ControlResult<Option<Tenant>>;
+    /// Tenants of the org, or of one instance.
+    fn tenants(&mut self, org_id: &str, instance_id: Option<&str>) -> ControlResult<Vec<Tenant>>;
+    /// Deletes a tenant and its tokens.
+    fn delete_tenant(&mut self, tenant_id: &str) -> ControlResult<()>;
+
+    fn insert_token(&mut self, token: &Token) -> ControlResult<()>;
+    /// A tenant's token by name or id.
+    fn token(&mut self, tenant_id: &str, name_or_id: &str) -> ControlResult<Option<Token>>;
+    /// Tokens of the org or of one tenant, revoked ones included, oldest first.
+    fn tokens(&mut self, org_id: &str, tenant_id: Option<&str>) -> ControlResult<Vec<Token>>;
+    /// Live tokens signed with this key.
+    fn tokens_by_kid(&mut self, kid: &str) -> ControlResult<Vec<Token>>;
+    fn revoke_token(&mut self, token_id: &str, now: i64) -> ControlResult<()>;
+
+    fn insert_audit(
+        &mut self,
+        org_id: &str,
+        at: i64,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: Option<&str>,
+    ) -> ControlResult<()>;
+    fn audit(&mut self, org_id: &str, since: i64) -> ControlResult<Vec<AuditRecord>>;
+}

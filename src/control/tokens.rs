@@ -1,0 +1,179 @@
+//! Streaming tokens: Pulsar JWTs for a tenant, signed by the tenant's instance key.
+//! The token is returned once; the store keeps its metadata, `jti` and a SHA-256 hash.
+
+use aws_lc_rs::digest;
+use serde_json::{Map, Value};
+
+use super::error::{ControlError, ControlResult};
+use super::model::Token;
+use super::{ControlPlane, Store, ids};
+use crate::duration::Expiry;
+
+/// What `token create` asks for.
+#[derive(Debug, Clone)]
+pub struct TokenSpec {
+    pub tenant: String,
+    /// Generated (`<tenant>-<6 hex>`) when not given.
+    pub name: Option<String>,
+    /// The `sub` claim (the Pulsar role); defaults to the token's name.
+    pub subject: Option<String>,
+    pub description: Option<String>,
+    pub expiry: Expiry,
+}
+
+/// A token as created: its record and the JWT, shown once.
+#[derive(Debug, Clone)]
+pub struct CreatedToken {
+    pub record: Token,
+    pub jwt: String,
+}
+
+/// Token names: 1-64 of letters, digits, '-', '_' and '.'.
+pub fn validate_token_name(name: &str) -> ControlResult<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(ControlError::invalid(format!(
+            "invalid token name '{name}': use 1-64 letters, digits, '-', '_' or '.'"
+        )))
+    }
+}
+
+impl<S: Store> ControlPlane<S> {
+    pub fn create_token(&self, spec: &TokenSpec, now: i64) -> ControlResult<CreatedToken> {
+        let tenant = self.tenant(&spec.tenant)?;
+        let name = match &spec.name {
+            Some(n) => n.clone(),
+            None => format!("{}-{}", tenant.name, ids::random_hex(3)),
+        };
+        validate_token_name(&name)?;
+        let subject = spec.subject.clone().unwrap_or_else(|| name.clone());
+        if subject.trim().is_empty() {
+            return Err(ControlError::invalid("--subject is empty"));
+        }
+        if let Expiry::At(exp) = spec.expiry
+            && exp <= now
+        {
+            return Err(ControlError::invalid("the expiry is not in the future"));
+        }
+        let instance = self.instance(&tenant.instance)?;
+        let signer = self.signer(&instance)?;
+        let id = ids::new_id("tok");
+        let mut claims = Map::new();
+        claims.insert("sub".into(), Value::from(subject.clone()));
+        claims.insert("aud".into(), Value::from(instance.audience.clone()));
+        if let Some(iss) = &instance.issuer {
+            claims.insert("iss".into(), Value::from(iss.clone()));
+        }
+        claims.insert("jti".into(), Value::from(id.clone()));
+        claims.insert("iat".into(), Value::from(now));
+        let expires_at = match spec.expiry {
+            Expiry::At(exp) => {
+                claims.insert("exp".into(), Value::from(exp));
+                Some(exp)
+            }
+            Expiry::Never => None,
+        };
+        let mut header = Map::new();
+        header.insert("kid".into(), Value::from(instance.kid.clone()));
+        let jwt = signer
+            .sign(&header, &claims)
+            .map_err(|e| ControlError::Crypto(e.to_string()))?;
+        let record = Token {
+            id,
+            tenant_id: tenant.id.clone(),
+            tenant: tenant.name.clone(),
+            instance: instance.name.clone(),
+            name: name.clone(),
+            subject,
+            description: spec.description.clone(),
+            kid: instance.kid.clone(),
+            token_hash: digest::digest(&digest::SHA256, jwt.as_bytes())
+                .as_ref()
+                .to_vec(),
+            created_at: now,
+            expires_at,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        self.store.write(|tx| {
+            let org_id = self.org_id(tx)?;
+            // Re-read inside the write lock: the tenant may have gone, the name been taken.
+            let tenant = self.tenant_in(tx, &spec.tenant)?;
+            if tx.token(&tenant.id, &name)?.is_some() {
+                return Err(ControlError::conflict(
+                    format!(
+                        "tenant '{}' already has a token named '{name}'",
+                        tenant.name
+                    ),
+                    Some(format!(
+                        "list them with `tok token list --tenant {}`",
+                        tenant.name
+                    )),
+                ));
+            }
+            tx.insert_token(&record)?;
+            let detail = format!("subject {}, kid {}", record.subject, record.kid);
+            let target = format!("{}/{}", tenant.name, name);
+            self.audit_write(tx, &org_id, now, "token.create", &target, Some(&detail))?;
+            Ok(())
+        })?;
+        Ok(CreatedToken { record, jwt })
+    }
+
+    /// Tokens of one tenant, or of the whole org; revoked ones included.
+    pub fn tokens(&self, tenant: Option<&str>) -> ControlResult<Vec<Token>> {
+        self.store.read(|tx| {
+            let org_id = self.org_id(tx)?;
+            let tenant_id = match tenant {
+                Some(t) => Some(self.tenant_in(tx, t)?.id),
+                None => None,
+            };
+            tx.tokens(&org_id, tenant_id.as_deref())
+        })
+    }
+
+    pub fn token(&self, tenant: &str, name_or_id: &str) -> ControlResult<Token> {
+        self.store.read(|tx| {
+            let tenant = self.tenant_in(tx, tenant)?;
+            tx.token(&tenant.id, name_or_id)?
+                .ok_or_else(|| ControlError::NotFound {
+                    what: "token",
+                    name: format!("{}/{name_or_id}", tenant.name),
+                    hint: Some(format!(
+                        "list tokens with `tok token list --tenant {}`",
+                        tenant.name
+                    )),
+                })
+        })
+    }
+
+    /// Revokes a token: it stays listed with `revoked_at` (for the revocation feed).
+    pub fn revoke_token(&self, tenant: &str, name_or_id: &str, now: i64) -> ControlResult<Token> {
+        self.store.write(|tx| {
+            let org_id = self.org_id(tx)?;
+            let t = self.tenant_in(tx, tenant)?;
+            let mut token = tx
+                .token(&t.id, name_or_id)?
+                .filter(|k| k.revoked_at.is_none())
+                .ok_or_else(|| ControlError::NotFound {
+                    what: "token",
+                    name: format!("{}/{name_or_id}", t.name),
+                    hint: Some(format!(
+                        "list tokens with `tok token list --tenant {}`",
+                        t.name
+                    )),
+                })?;
+            tx.revoke_token(&token.id, now)?;
+            token.revoked_at = Some(now);
+            let target = format!("{}/{}", t.name, token.name);
+            self.audit_write(tx, &org_id, now, "token.delete", &target, Some(&token.id))?;
+            Ok(token)
+        })
+    }
+}
