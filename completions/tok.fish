@@ -36,11 +36,351 @@ complete -c tok -n "__fish_tok_needs_command" -s q -l quiet -d 'Print only data:
 complete -c tok -n "__fish_tok_needs_command" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
 complete -c tok -n "__fish_tok_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tok -n "__fish_tok_needs_command" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_needs_command" -f -a "tenant" -d 'Pulsar tenants on an instance'
+complete -c tok -n "__fish_tok_needs_command" -f -a "token" -d 'Streaming tokens: Pulsar JWTs for a tenant, shown once'
+complete -c tok -n "__fish_tok_needs_command" -f -a "create" -d 'Shortcut for `tok token create`'
+complete -c tok -n "__fish_tok_needs_command" -f -a "instance" -d 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
+complete -c tok -n "__fish_tok_needs_command" -f -a "audit" -d 'The audit trail: every change, who made it and when'
 complete -c tok -n "__fish_tok_needs_command" -f -a "jwt" -d 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
 complete -c tok -n "__fish_tok_needs_command" -f -a "profile" -d 'Manage profiles: which control plane tok talks to, and as whom'
 complete -c tok -n "__fish_tok_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c tok -n "__fish_tok_needs_command" -f -a "generate-docs" -d 'Write the man pages and completion scripts into a directory (for packagers)'
 complete -c tok -n "__fish_tok_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and not __fish_seen_subcommand_from create list get delete help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand tenant; and not __fish_seen_subcommand_from create list get delete help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand tenant; and not __fish_seen_subcommand_from create list get delete help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand tenant; and not __fish_seen_subcommand_from create list get delete help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand tenant; and not __fish_seen_subcommand_from create list get delete help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and not __fish_seen_subcommand_from create list get delete help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and not __fish_seen_subcommand_from create list get delete help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and not __fish_seen_subcommand_from create list get delete help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and not __fish_seen_subcommand_from create list get delete help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and not __fish_seen_subcommand_from create list get delete help" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and not __fish_seen_subcommand_from create list get delete help" -f -a "create" -d 'Create a tenant (Pulsar names: letters, digits, _ - = : .)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and not __fish_seen_subcommand_from create list get delete help" -f -a "list" -d 'List tenants'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and not __fish_seen_subcommand_from create list get delete help" -f -a "get" -d 'Show a tenant'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and not __fish_seen_subcommand_from create list get delete help" -f -a "delete" -d 'Delete a tenant and all its tokens (asks you to type its name)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and not __fish_seen_subcommand_from create list get delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from create" -l instance -d 'The instance it lives on [default: the profile\'s, or the only one]' -r
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from create" -l description -r
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from create" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from create" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from create" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from list" -l instance -r
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from list" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from list" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from list" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from get" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from get" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from get" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from get" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from get" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from get" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from delete" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from delete" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from delete" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from delete" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a tenant (Pulsar names: letters, digits, _ - = : .)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from help" -f -a "list" -d 'List tenants'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from help" -f -a "get" -d 'Show a tenant'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a tenant and all its tokens (asks you to type its name)'
+complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "create" -d 'Create a streaming token for a tenant; the token is shown only once'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "list" -d 'List tokens (live ones; --expired and --all show more)'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "get" -d 'Show a token\'s metadata (never the token itself)'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "delete" -d 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "revoke" -d 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l tenant -d 'The tenant the token is for' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l name -d 'Unique per tenant [default: <tenant>-<6 hex digits>]' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l subject -d 'The `sub` claim, the role Pulsar authorizes [default: the token\'s name]' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l expires -d '30m, 12h, 7d, 2w, 1y, 1d12h, an RFC 3339 time, or `never`' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l description -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -l tenant -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -l expired -d 'Include expired tokens'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -l all -d 'Include expired and revoked tokens'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -l tenant -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -l tenant -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -l tenant -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a streaming token for a tenant; the token is shown only once'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "list" -d 'List tokens (live ones; --expired and --all show more)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "get" -d 'Show a token\'s metadata (never the token itself)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand create" -l tenant -d 'The tenant the token is for' -r
+complete -c tok -n "__fish_tok_using_subcommand create" -l name -d 'Unique per tenant [default: <tenant>-<6 hex digits>]' -r
+complete -c tok -n "__fish_tok_using_subcommand create" -l subject -d 'The `sub` claim, the role Pulsar authorizes [default: the token\'s name]' -r
+complete -c tok -n "__fish_tok_using_subcommand create" -l expires -d '30m, 12h, 7d, 2w, 1y, 1d12h, an RFC 3339 time, or `never`' -r
+complete -c tok -n "__fish_tok_using_subcommand create" -l description -r
+complete -c tok -n "__fish_tok_using_subcommand create" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand create" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand create" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand create" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand create" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand create" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand create" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand create" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand create" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand instance; and not __fish_seen_subcommand_from create list get delete public-key broker-config rotate-key help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and not __fish_seen_subcommand_from create list get delete public-key broker-config rotate-key help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and not __fish_seen_subcommand_from create list get delete public-key broker-config rotate-key help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and not __fish_seen_subcommand_from create list get delete public-key broker-config rotate-key help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand instance; and not __fish_seen_subcommand_from create list get delete public-key broker-config rotate-key help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and not __fish_seen_subcommand_from create list get delete public-key broker-config rotate-key help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand instance; and not __fish_seen_subcommand_from create list get delete public-key broker-config rotate-key help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and not __fish_seen_subcommand_from create list get delete public-key broker-config rotate-key help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and not __fish_seen_subcommand_from create list get delete public-key broker-config rotate-key help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand instance; and not __fish_seen_subcommand_from create list get delete public-key broker-config rotate-key help" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand instance; and not __fish_seen_subcommand_from create list get delete public-key broker-config rotate-key help" -f -a "create" -d 'Create an instance with a new signing key, or with a Pulsar cluster\'s existing key'
+complete -c tok -n "__fish_tok_using_subcommand instance; and not __fish_seen_subcommand_from create list get delete public-key broker-config rotate-key help" -f -a "list" -d 'List instances'
+complete -c tok -n "__fish_tok_using_subcommand instance; and not __fish_seen_subcommand_from create list get delete public-key broker-config rotate-key help" -f -a "get" -d 'Show an instance and its signing keys (active and retired)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and not __fish_seen_subcommand_from create list get delete public-key broker-config rotate-key help" -f -a "delete" -d 'Delete an instance (asks you to type its name); refuses while tenants use it'
+complete -c tok -n "__fish_tok_using_subcommand instance; and not __fish_seen_subcommand_from create list get delete public-key broker-config rotate-key help" -f -a "public-key" -d 'Print or save the active public key (der, pem, jwk or data-url)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and not __fish_seen_subcommand_from create list get delete public-key broker-config rotate-key help" -f -a "broker-config" -d 'Print the broker.conf lines that make a Pulsar broker accept this instance\'s tokens'
+complete -c tok -n "__fish_tok_using_subcommand instance; and not __fish_seen_subcommand_from create list get delete public-key broker-config rotate-key help" -f -a "rotate-key" -d 'Create a new signing key (new kid); the old one is kept as retired'
+complete -c tok -n "__fish_tok_using_subcommand instance; and not __fish_seen_subcommand_from create list get delete public-key broker-config rotate-key help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from create" -l alg -d 'Signing algorithm [default: RS256, or what an imported key implies]' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from create" -l audience -d 'The `aud` every token for this instance carries [default: urn:tok:<org>:<name>]' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from create" -l issuer -d 'The `iss` every token for this instance carries' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from create" -l private-key -d 'Keep the cluster\'s RSA/EC private key (KEYREF: file:///…, data:;base64,…, path, base64)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from create" -l secret-key -d 'Keep the cluster\'s HMAC secret key (KEYREF)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from create" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from create" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from create" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from list" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from list" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from list" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from get" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from get" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from get" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from get" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from get" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from get" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from delete" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from delete" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from delete" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from delete" -l cascade -d 'Also delete its tenants and their tokens'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from delete" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from public-key" -l format -r -f -a "der\t'X.509 SubjectPublicKeyInfo DER (binary; needs --output)'
+pem\t'PEM ("BEGIN PUBLIC KEY")'
+jwk\t'A JSON Web Key with kid, alg and use'
+data-url\t'data:;base64,<DER> as broker.conf\'s tokenPublicKey takes it'"
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from public-key" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from public-key" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from public-key" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from public-key" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from public-key" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from public-key" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from public-key" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from public-key" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from public-key" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from public-key" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from broker-config" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from broker-config" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from broker-config" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from broker-config" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from broker-config" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from broker-config" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from broker-config" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from broker-config" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from broker-config" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from broker-config" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from rotate-key" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from rotate-key" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from rotate-key" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from rotate-key" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from rotate-key" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from rotate-key" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from rotate-key" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from rotate-key" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from rotate-key" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from rotate-key" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create an instance with a new signing key, or with a Pulsar cluster\'s existing key'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from help" -f -a "list" -d 'List instances'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from help" -f -a "get" -d 'Show an instance and its signing keys (active and retired)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete an instance (asks you to type its name); refuses while tenants use it'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from help" -f -a "public-key" -d 'Print or save the active public key (der, pem, jwk or data-url)'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from help" -f -a "broker-config" -d 'Print the broker.conf lines that make a Pulsar broker accept this instance\'s tokens'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from help" -f -a "rotate-key" -d 'Create a new signing key (new kid); the old one is kept as retired'
+complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand audit; and not __fish_seen_subcommand_from list help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand audit; and not __fish_seen_subcommand_from list help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand audit; and not __fish_seen_subcommand_from list help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand audit; and not __fish_seen_subcommand_from list help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand audit; and not __fish_seen_subcommand_from list help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand audit; and not __fish_seen_subcommand_from list help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand audit; and not __fish_seen_subcommand_from list help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand audit; and not __fish_seen_subcommand_from list help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand audit; and not __fish_seen_subcommand_from list help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand audit; and not __fish_seen_subcommand_from list help" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand audit; and not __fish_seen_subcommand_from list help" -f -a "list" -d 'List audit records, oldest first'
+complete -c tok -n "__fish_tok_using_subcommand audit; and not __fish_seen_subcommand_from list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from list" -l since -d 'Only records from this long ago (7d, 12h) or since an RFC 3339 time' -r
+complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from list" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from list" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from list" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List audit records, oldest first'
+complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
 complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
 complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
@@ -262,11 +602,32 @@ complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s q -l quiet -d 
 complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
 complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from jwt profile completion generate-docs help" -f -a "jwt" -d 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from jwt profile completion generate-docs help" -f -a "profile" -d 'Manage profiles: which control plane tok talks to, and as whom'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from jwt profile completion generate-docs help" -f -a "completion" -d 'Print a shell completion script'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from jwt profile completion generate-docs help" -f -a "generate-docs" -d 'Write the man pages and completion scripts into a directory (for packagers)'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from jwt profile completion generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "tenant" -d 'Pulsar tenants on an instance'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "token" -d 'Streaming tokens: Pulsar JWTs for a tenant, shown once'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "create" -d 'Shortcut for `tok token create`'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "instance" -d 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "audit" -d 'The audit trail: every change, who made it and when'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "jwt" -d 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "profile" -d 'Manage profiles: which control plane tok talks to, and as whom'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "completion" -d 'Print a shell completion script'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "generate-docs" -d 'Write the man pages and completion scripts into a directory (for packagers)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "create" -d 'Create a tenant (Pulsar names: letters, digits, _ - = : .)'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "list" -d 'List tenants'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "get" -d 'Show a tenant'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "delete" -d 'Delete a tenant and all its tokens (asks you to type its name)'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "create" -d 'Create a streaming token for a tenant; the token is shown only once'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "list" -d 'List tokens (live ones; --expired and --all show more)'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "get" -d 'Show a token\'s metadata (never the token itself)'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "delete" -d 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from instance" -f -a "create" -d 'Create an instance with a new signing key, or with a Pulsar cluster\'s existing key'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from instance" -f -a "list" -d 'List instances'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from instance" -f -a "get" -d 'Show an instance and its signing keys (active and retired)'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from instance" -f -a "delete" -d 'Delete an instance (asks you to type its name); refuses while tenants use it'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from instance" -f -a "public-key" -d 'Print or save the active public key (der, pem, jwk or data-url)'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from instance" -f -a "broker-config" -d 'Print the broker.conf lines that make a Pulsar broker accept this instance\'s tokens'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from instance" -f -a "rotate-key" -d 'Create a new signing key (new kid); the old one is kept as retired'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit records, oldest first'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from jwt" -f -a "decode" -d 'Show a token\'s header and claims and what they mean; the signature is not checked'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from jwt" -f -a "verify" -d 'Check a token\'s signature and claims against a key, as a broker would'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from jwt" -f -a "create" -d 'Mint a token signed with a secret or private key'

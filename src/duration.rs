@@ -100,6 +100,15 @@ fn duration_secs(s: &str) -> Result<u64, String> {
     Ok(total)
 }
 
+/// Parses an RFC 3339 instant into Unix seconds.
+pub fn parse_instant(input: &str) -> Result<i64, String> {
+    OffsetDateTime::parse(input.trim(), &Rfc3339)
+        .map(OffsetDateTime::unix_timestamp)
+        .map_err(|e| {
+            format!("'{input}' is not an RFC 3339 time such as 2026-11-01T00:00:00Z ({e})")
+        })
+}
+
 /// The current time in Unix seconds.
 pub fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()

@@ -4,6 +4,7 @@
 use std::cell::OnceCell;
 
 use super::GlobalArgs;
+use super::embedded::{self, Embedded};
 use crate::config::{Config, Paths, ResolvedProfile};
 use crate::error::{Error, Result};
 use crate::output::{Confirm, Format, Output, confirm_by_name};
@@ -12,6 +13,7 @@ pub struct Ctx {
     pub out: Output,
     pub global: GlobalArgs,
     config: OnceCell<Result<(Paths, Config)>>,
+    control: OnceCell<Embedded>,
 }
 
 impl Ctx {
@@ -35,6 +37,7 @@ impl Ctx {
             out: Output::new(format, global.color, global.quiet),
             global: global.clone(),
             config,
+            control: OnceCell::new(),
         }
     }
 
@@ -52,6 +55,36 @@ impl Ctx {
         config
             .resolve(self.global.profile.as_deref())
             .map_err(Error::from)
+    }
+
+    /// The control plane this command talks to: the embedded one for the `local` profile
+    /// (opened on first use, never for offline commands).
+    pub fn control(&self) -> Result<&Embedded> {
+        if let Some(plane) = self.control.get() {
+            return Ok(plane);
+        }
+        let profile = self.profile()?;
+        if let Some(server) = self.global.server.as_ref().or(profile.server.as_ref()) {
+            return Err(Error::usage(format!(
+                "profile '{}' names the server {server}, and this build of tok runs the control \
+                 plane embedded only",
+                profile.name
+            ))
+            .with_hint(
+                "use the embedded control plane with `--profile local` or `tok profile use local`",
+            ));
+        }
+        let (paths, _) = self.config()?;
+        let plane = embedded::open(paths, &self.out)?;
+        Ok(self.control.get_or_init(|| plane))
+    }
+
+    /// `--instance` if given, else the profile's default instance.
+    pub fn instance(&self, given: Option<&str>) -> Result<Option<String>> {
+        match given {
+            Some(i) => Ok(Some(i.to_string())),
+            None => Ok(self.profile()?.settings.instance),
+        }
     }
 
     /// Asks the person to type `expected` before `action`; see [`confirm_by_name`].

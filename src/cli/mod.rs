@@ -1,11 +1,16 @@
 //! The clap command tree and its dispatch. Commands turn arguments into calls and
 //! results into output, nothing more.
 
+mod audit;
 mod completion;
 mod ctx;
 pub mod docs;
+mod embedded;
+mod instance;
 mod jwt;
 mod profile;
+mod tenant;
+mod token;
 
 use clap::{Parser, Subcommand};
 
@@ -84,6 +89,20 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Pulsar tenants on an instance
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
+    /// Streaming tokens: Pulsar JWTs for a tenant, shown once
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// Shortcut for `tok token create`
+    Create(token::CreateArgs),
+    /// Instances (Pulsar clusters), their signing keys and broker.conf lines
+    #[command(subcommand)]
+    Instance(instance::InstanceCommand),
+    /// The audit trail: every change, who made it and when
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)
     #[command(subcommand)]
     Jwt(jwt::JwtCommand),
@@ -163,7 +182,11 @@ pub fn main() -> i32 {
 }
 
 fn run(ctx: &Ctx, command: Command) -> Result<()> {
-    let takes_file = matches!(&command, Command::Jwt(jwt::JwtCommand::CreateSecretKey(_)));
+    let takes_file = matches!(
+        &command,
+        Command::Jwt(jwt::JwtCommand::CreateSecretKey(_))
+            | Command::Instance(instance::InstanceCommand::PublicKey { .. })
+    );
     if let Some(path) = ctx.global.output_file()
         && !takes_file
     {
@@ -173,6 +196,11 @@ fn run(ctx: &Ctx, command: Command) -> Result<()> {
         )));
     }
     match command {
+        Command::Tenant(cmd) => tenant::run(ctx, cmd),
+        Command::Token(cmd) => token::run(ctx, cmd),
+        Command::Create(args) => token::create(ctx, &args),
+        Command::Instance(cmd) => instance::run(ctx, cmd),
+        Command::Audit(cmd) => audit::run(ctx, cmd),
         Command::Jwt(cmd) => jwt::run(ctx, cmd),
         Command::Profile(cmd) => profile::run(ctx, cmd),
         Command::Completion(args) => completion::run(ctx, &args),

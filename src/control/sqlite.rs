@@ -96,6 +96,7 @@ impl SqliteStore {
             })?;
         }
         let conn = Connection::open(path).map_err(|e| open_error(path, &e))?;
+        restrict_mode(path);
         let store = SqliteStore {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
@@ -192,6 +193,18 @@ impl Store for SqliteStore {
     fn read<T>(&self, f: impl FnOnce(&mut dyn Tx) -> ControlResult<T>) -> ControlResult<T> {
         self.run(TransactionBehavior::Deferred, f)
     }
+}
+
+/// Only the owner reads the database (it holds sealed keys and token hashes).
+fn restrict_mode(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Best effort: a file we cannot chmod (not ours) still opens.
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 fn open_error(path: &Path, e: &rusqlite::Error) -> ControlError {

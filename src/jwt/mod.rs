@@ -14,7 +14,7 @@ pub use verify::{Verified, VerifyError, VerifyKey, VerifyOptions, verify};
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 /// base64url as JWS uses it: no padding written, padding tolerated when read.
-pub(crate) const B64URL: GeneralPurpose = GeneralPurpose::new(
+pub const B64URL: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::URL_SAFE,
     GeneralPurposeConfig::new()
         .with_encode_padding(false)
