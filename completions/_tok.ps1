@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Streaming tokens: Pulsar JWTs for a tenant, shown once')
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Shortcut for `tok token create`')
             [CompletionResult]::new('instance', 'instance', [CompletionResultType]::ParameterValue, 'Instances (Pulsar clusters), their signing keys and broker.conf lines')
+            [CompletionResult]::new('org', 'org', [CompletionResultType]::ParameterValue, 'Org settings, such as the maximum token lifetime')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The audit trail: every change, who made it and when')
             [CompletionResult]::new('jwt', 'jwt', [CompletionResultType]::ParameterValue, 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage profiles: which control plane tok talks to, and as whom')
@@ -555,6 +556,81 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
         'tok;instance;help;help' {
             break
         }
+        'tok;org' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the org''s settings')
+            [CompletionResult]::new('set-max-token-lifetime', 'set-max-token-lifetime', [CompletionResultType]::ParameterValue, 'Set the longest lifetime a new token may have (`none` removes the limit)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'tok;org;show' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tok;org;set-max-token-lifetime' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tok;org;help' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the org''s settings')
+            [CompletionResult]::new('set-max-token-lifetime', 'set-max-token-lifetime', [CompletionResultType]::ParameterValue, 'Set the longest lifetime a new token may have (`none` removes the limit)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'tok;org;help;show' {
+            break
+        }
+        'tok;org;help;set-max-token-lifetime' {
+            break
+        }
+        'tok;org;help;help' {
+            break
+        }
         'tok;audit' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
@@ -972,6 +1048,7 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Streaming tokens: Pulsar JWTs for a tenant, shown once')
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Shortcut for `tok token create`')
             [CompletionResult]::new('instance', 'instance', [CompletionResultType]::ParameterValue, 'Instances (Pulsar clusters), their signing keys and broker.conf lines')
+            [CompletionResult]::new('org', 'org', [CompletionResultType]::ParameterValue, 'Org settings, such as the maximum token lifetime')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The audit trail: every change, who made it and when')
             [CompletionResult]::new('jwt', 'jwt', [CompletionResultType]::ParameterValue, 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage profiles: which control plane tok talks to, and as whom')
@@ -1050,6 +1127,17 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
             break
         }
         'tok;help;instance;rotate-key' {
+            break
+        }
+        'tok;help;org' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the org''s settings')
+            [CompletionResult]::new('set-max-token-lifetime', 'set-max-token-lifetime', [CompletionResultType]::ParameterValue, 'Set the longest lifetime a new token may have (`none` removes the limit)')
+            break
+        }
+        'tok;help;org;show' {
+            break
+        }
+        'tok;help;org;set-max-token-lifetime' {
             break
         }
         'tok;help;audit' {

@@ -37,6 +37,9 @@ _tok() {
             tok,jwt)
                 cmd="tok__subcmd__jwt"
                 ;;
+            tok,org)
+                cmd="tok__subcmd__org"
+                ;;
             tok,profile)
                 cmd="tok__subcmd__profile"
                 ;;
@@ -78,6 +81,9 @@ _tok() {
                 ;;
             tok__subcmd__help,jwt)
                 cmd="tok__subcmd__help__subcmd__jwt"
+                ;;
+            tok__subcmd__help,org)
+                cmd="tok__subcmd__help__subcmd__org"
                 ;;
             tok__subcmd__help,profile)
                 cmd="tok__subcmd__help__subcmd__profile"
@@ -126,6 +132,12 @@ _tok() {
                 ;;
             tok__subcmd__help__subcmd__jwt,verify)
                 cmd="tok__subcmd__help__subcmd__jwt__subcmd__verify"
+                ;;
+            tok__subcmd__help__subcmd__org,set-max-token-lifetime)
+                cmd="tok__subcmd__help__subcmd__org__subcmd__set__subcmd__max__subcmd__token__subcmd__lifetime"
+                ;;
+            tok__subcmd__help__subcmd__org,show)
+                cmd="tok__subcmd__help__subcmd__org__subcmd__show"
                 ;;
             tok__subcmd__help__subcmd__profile,delete)
                 cmd="tok__subcmd__help__subcmd__profile__subcmd__delete"
@@ -250,6 +262,24 @@ _tok() {
             tok__subcmd__jwt__subcmd__help,verify)
                 cmd="tok__subcmd__jwt__subcmd__help__subcmd__verify"
                 ;;
+            tok__subcmd__org,help)
+                cmd="tok__subcmd__org__subcmd__help"
+                ;;
+            tok__subcmd__org,set-max-token-lifetime)
+                cmd="tok__subcmd__org__subcmd__set__subcmd__max__subcmd__token__subcmd__lifetime"
+                ;;
+            tok__subcmd__org,show)
+                cmd="tok__subcmd__org__subcmd__show"
+                ;;
+            tok__subcmd__org__subcmd__help,help)
+                cmd="tok__subcmd__org__subcmd__help__subcmd__help"
+                ;;
+            tok__subcmd__org__subcmd__help,set-max-token-lifetime)
+                cmd="tok__subcmd__org__subcmd__help__subcmd__set__subcmd__max__subcmd__token__subcmd__lifetime"
+                ;;
+            tok__subcmd__org__subcmd__help,show)
+                cmd="tok__subcmd__org__subcmd__help__subcmd__show"
+                ;;
             tok__subcmd__profile,delete)
                 cmd="tok__subcmd__profile__subcmd__delete"
                 ;;
@@ -356,7 +386,7 @@ _tok() {
 
     case "${cmd}" in
         tok)
-            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version tenant token create instance audit jwt profile completion generate-docs help"
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version tenant token create instance org audit jwt profile completion generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -630,7 +660,7 @@ _tok() {
             return 0
             ;;
         tok__subcmd__help)
-            opts="tenant token create instance audit jwt profile completion generate-docs help"
+            opts="tenant token create instance org audit jwt profile completion generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -910,6 +940,48 @@ _tok() {
             return 0
             ;;
         tok__subcmd__help__subcmd__jwt__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__org)
+            opts="show set-max-token-lifetime"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__org__subcmd__set__subcmd__max__subcmd__token__subcmd__lifetime)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__org__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1940,6 +2012,164 @@ _tok() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__org)
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version show set-max-token-lifetime help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__org__subcmd__help)
+            opts="show set-max-token-lifetime help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__org__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__org__subcmd__help__subcmd__set__subcmd__max__subcmd__token__subcmd__lifetime)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__org__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__org__subcmd__set__subcmd__max__subcmd__token__subcmd__lifetime)
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__org__subcmd__show)
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -38,6 +38,7 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand token 'Streaming tokens: Pulsar JWTs for a tenant, shown once'
             cand create 'Shortcut for `tok token create`'
             cand instance 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
+            cand org 'Org settings, such as the maximum token lifetime'
             cand audit 'The audit trail: every change, who made it and when'
             cand jwt 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
             cand profile 'Manage profiles: which control plane tok talks to, and as whom'
@@ -510,6 +511,74 @@ set edit:completion:arg-completer[tok] = {|@words|
         }
         &'tok;instance;help;help'= {
         }
+        &'tok;org'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand show 'Show the org''s settings'
+            cand set-max-token-lifetime 'Set the longest lifetime a new token may have (`none` removes the limit)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tok;org;show'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;org;set-max-token-lifetime'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;org;help'= {
+            cand show 'Show the org''s settings'
+            cand set-max-token-lifetime 'Set the longest lifetime a new token may have (`none` removes the limit)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tok;org;help;show'= {
+        }
+        &'tok;org;help;set-max-token-lifetime'= {
+        }
+        &'tok;org;help;help'= {
+        }
         &'tok;audit'= {
             cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
             cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
@@ -894,6 +963,7 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand token 'Streaming tokens: Pulsar JWTs for a tenant, shown once'
             cand create 'Shortcut for `tok token create`'
             cand instance 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
+            cand org 'Org settings, such as the maximum token lifetime'
             cand audit 'The audit trail: every change, who made it and when'
             cand jwt 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
             cand profile 'Manage profiles: which control plane tok talks to, and as whom'
@@ -953,6 +1023,14 @@ set edit:completion:arg-completer[tok] = {|@words|
         &'tok;help;instance;broker-config'= {
         }
         &'tok;help;instance;rotate-key'= {
+        }
+        &'tok;help;org'= {
+            cand show 'Show the org''s settings'
+            cand set-max-token-lifetime 'Set the longest lifetime a new token may have (`none` removes the limit)'
+        }
+        &'tok;help;org;show'= {
+        }
+        &'tok;help;org;set-max-token-lifetime'= {
         }
         &'tok;help;audit'= {
             cand list 'List audit records, oldest first'

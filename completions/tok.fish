@@ -40,6 +40,7 @@ complete -c tok -n "__fish_tok_needs_command" -f -a "tenant" -d 'Pulsar tenants 
 complete -c tok -n "__fish_tok_needs_command" -f -a "token" -d 'Streaming tokens: Pulsar JWTs for a tenant, shown once'
 complete -c tok -n "__fish_tok_needs_command" -f -a "create" -d 'Shortcut for `tok token create`'
 complete -c tok -n "__fish_tok_needs_command" -f -a "instance" -d 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
+complete -c tok -n "__fish_tok_needs_command" -f -a "org" -d 'Org settings, such as the maximum token lifetime'
 complete -c tok -n "__fish_tok_needs_command" -f -a "audit" -d 'The audit trail: every change, who made it and when'
 complete -c tok -n "__fish_tok_needs_command" -f -a "jwt" -d 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
 complete -c tok -n "__fish_tok_needs_command" -f -a "profile" -d 'Manage profiles: which control plane tok talks to, and as whom'
@@ -352,6 +353,48 @@ complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcom
 complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from help" -f -a "broker-config" -d 'Print the broker.conf lines that make a Pulsar broker accept this instance\'s tokens'
 complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from help" -f -a "rotate-key" -d 'Create a new signing key (new kid); the old one is kept as retired'
 complete -c tok -n "__fish_tok_using_subcommand instance; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand org; and not __fish_seen_subcommand_from show set-max-token-lifetime help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand org; and not __fish_seen_subcommand_from show set-max-token-lifetime help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand org; and not __fish_seen_subcommand_from show set-max-token-lifetime help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand org; and not __fish_seen_subcommand_from show set-max-token-lifetime help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand org; and not __fish_seen_subcommand_from show set-max-token-lifetime help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand org; and not __fish_seen_subcommand_from show set-max-token-lifetime help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand org; and not __fish_seen_subcommand_from show set-max-token-lifetime help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand org; and not __fish_seen_subcommand_from show set-max-token-lifetime help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand org; and not __fish_seen_subcommand_from show set-max-token-lifetime help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand org; and not __fish_seen_subcommand_from show set-max-token-lifetime help" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand org; and not __fish_seen_subcommand_from show set-max-token-lifetime help" -f -a "show" -d 'Show the org\'s settings'
+complete -c tok -n "__fish_tok_using_subcommand org; and not __fish_seen_subcommand_from show set-max-token-lifetime help" -f -a "set-max-token-lifetime" -d 'Set the longest lifetime a new token may have (`none` removes the limit)'
+complete -c tok -n "__fish_tok_using_subcommand org; and not __fish_seen_subcommand_from show set-max-token-lifetime help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from show" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from show" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from show" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from set-max-token-lifetime" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from set-max-token-lifetime" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from set-max-token-lifetime" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from set-max-token-lifetime" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from set-max-token-lifetime" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from set-max-token-lifetime" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from set-max-token-lifetime" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from set-max-token-lifetime" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from set-max-token-lifetime" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from set-max-token-lifetime" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show the org\'s settings'
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from help" -f -a "set-max-token-lifetime" -d 'Set the longest lifetime a new token may have (`none` removes the limit)'
+complete -c tok -n "__fish_tok_using_subcommand org; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tok -n "__fish_tok_using_subcommand audit; and not __fish_seen_subcommand_from list help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
 complete -c tok -n "__fish_tok_using_subcommand audit; and not __fish_seen_subcommand_from list help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
 complete -c tok -n "__fish_tok_using_subcommand audit; and not __fish_seen_subcommand_from list help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
@@ -602,16 +645,17 @@ complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s q -l quiet -d 
 complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
 complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "tenant" -d 'Pulsar tenants on an instance'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "token" -d 'Streaming tokens: Pulsar JWTs for a tenant, shown once'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "create" -d 'Shortcut for `tok token create`'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "instance" -d 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "audit" -d 'The audit trail: every change, who made it and when'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "jwt" -d 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "profile" -d 'Manage profiles: which control plane tok talks to, and as whom'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "completion" -d 'Print a shell completion script'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "generate-docs" -d 'Write the man pages and completion scripts into a directory (for packagers)'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance audit jwt profile completion generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "tenant" -d 'Pulsar tenants on an instance'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "token" -d 'Streaming tokens: Pulsar JWTs for a tenant, shown once'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "create" -d 'Shortcut for `tok token create`'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "instance" -d 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "org" -d 'Org settings, such as the maximum token lifetime'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "audit" -d 'The audit trail: every change, who made it and when'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "jwt" -d 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "profile" -d 'Manage profiles: which control plane tok talks to, and as whom'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "completion" -d 'Print a shell completion script'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "generate-docs" -d 'Write the man pages and completion scripts into a directory (for packagers)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "create" -d 'Create a tenant (Pulsar names: letters, digits, _ - = : .)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "list" -d 'List tenants'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "get" -d 'Show a tenant'
@@ -627,6 +671,8 @@ complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from instance" -f -a "public-key" -d 'Print or save the active public key (der, pem, jwk or data-url)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from instance" -f -a "broker-config" -d 'Print the broker.conf lines that make a Pulsar broker accept this instance\'s tokens'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from instance" -f -a "rotate-key" -d 'Create a new signing key (new kid); the old one is kept as retired'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from org" -f -a "show" -d 'Show the org\'s settings'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from org" -f -a "set-max-token-lifetime" -d 'Set the longest lifetime a new token may have (`none` removes the limit)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit records, oldest first'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from jwt" -f -a "decode" -d 'Show a token\'s header and claims and what they mean; the signature is not checked'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from jwt" -f -a "verify" -d 'Check a token\'s signature and claims against a key, as a broker would'

@@ -109,6 +109,22 @@ pub fn parse_instant(input: &str) -> Result<i64, String> {
         })
 }
 
+/// Seconds as the shortest duration an operator would type back: `90d`, `1d12h`, `45m`.
+pub fn format_duration(secs: i64) -> String {
+    if secs <= 0 {
+        return "0s".into();
+    }
+    let mut rest = secs;
+    let mut out = String::new();
+    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
+        if rest >= size {
+            out.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    out
+}
+
 /// The current time in Unix seconds.
 pub fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
@@ -218,5 +234,7 @@ mod tests {
         assert_eq!(relative(now + 3_600, now), "in 1 hour");
         assert_eq!(relative(now + 30 * 86_400, now), "in 1 month");
         assert_eq!(rfc3339(0).as_deref(), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(format_duration(90 * 86_400), "90d");
+        assert_eq!(format_duration(129_600), "1d12h");
     }
 }

@@ -8,6 +8,7 @@ pub mod docs;
 mod embedded;
 mod instance;
 mod jwt;
+mod org;
 mod profile;
 mod tenant;
 mod token;
@@ -100,6 +101,9 @@ pub enum Command {
     /// Instances (Pulsar clusters), their signing keys and broker.conf lines
     #[command(subcommand)]
     Instance(instance::InstanceCommand),
+    /// Org settings, such as the maximum token lifetime
+    #[command(subcommand)]
+    Org(org::OrgCommand),
     /// The audit trail: every change, who made it and when
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -201,6 +205,7 @@ fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Create(args) => token::create(ctx, &args),
         Command::Instance(cmd) => instance::run(ctx, cmd),
         Command::Audit(cmd) => audit::run(ctx, cmd),
+        Command::Org(cmd) => org::run(ctx, cmd),
         Command::Jwt(cmd) => jwt::run(ctx, cmd),
         Command::Profile(cmd) => profile::run(ctx, cmd),
         Command::Completion(args) => completion::run(ctx, &args),

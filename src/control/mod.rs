@@ -77,6 +77,36 @@ impl<S: Store> ControlPlane<S> {
         Ok(())
     }
 
+    /// The org's maximum token lifetime in seconds (`None`: no limit).
+    pub fn max_token_lifetime(&self) -> ControlResult<Option<i64>> {
+        self.store.read(|tx| {
+            let org_id = self.org_id(tx)?;
+            tx.max_token_lifetime(&org_id)
+        })
+    }
+
+    /// Sets or clears the org's maximum token lifetime.
+    pub fn set_max_token_lifetime(&self, secs: Option<i64>, now: i64) -> ControlResult<()> {
+        if secs.is_some_and(|s| s <= 0) {
+            return Err(ControlError::invalid(
+                "the maximum token lifetime must be positive",
+            ));
+        }
+        self.store.write(|tx| {
+            let org_id = self.org_id(tx)?;
+            tx.set_max_token_lifetime(&org_id, secs)?;
+            let detail = secs.map_or_else(|| "no limit".to_string(), |s| format!("{s} s"));
+            self.audit_write(
+                tx,
+                &org_id,
+                now,
+                "org.set-max-token-lifetime",
+                &self.org,
+                Some(&detail),
+            )
+        })
+    }
+
     /// Lists the audit trail from `since` (Unix seconds).
     pub fn audit(&self, since: i64) -> ControlResult<Vec<AuditRecord>> {
         self.store.read(|tx| {

@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE orgs (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL UNIQUE,
+        max_token_lifetime BIGINT,
         created_at BIGINT NOT NULL
     );
     CREATE TABLE instances (
@@ -367,6 +368,23 @@ impl Tx for SqliteTx<'_> {
         self.exec(
             "INSERT INTO orgs (id, name, created_at) VALUES (?1, ?2, ?3)",
             params![id, org, now],
+        )
+        .map(drop)
+    }
+
+    fn max_token_lifetime(&mut self, org_id: &str) -> ControlResult<Option<i64>> {
+        self.one(
+            "SELECT max_token_lifetime FROM orgs WHERE id = ?1",
+            [org_id],
+            |r| r.get(0),
+        )
+        .map(Option::flatten)
+    }
+
+    fn set_max_token_lifetime(&mut self, org_id: &str, secs: Option<i64>) -> ControlResult<()> {
+        self.exec(
+            "UPDATE orgs SET max_token_lifetime = ?2 WHERE id = ?1",
+            params![org_id, secs],
         )
         .map(drop)
     }

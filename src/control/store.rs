@@ -18,6 +18,9 @@ pub trait Store {
 pub trait Tx {
     fn org_id(&mut self, org: &str) -> ControlResult<Option<String>>;
     fn insert_org(&mut self, id: &str, org: &str, now: i64) -> ControlResult<()>;
+    /// The longest lifetime (seconds) a new token may have; `None` means no limit.
+    fn max_token_lifetime(&mut self, org_id: &str) -> ControlResult<Option<i64>>;
+    fn set_max_token_lifetime(&mut self, org_id: &str, secs: Option<i64>) -> ControlResult<()>;
 
     fn insert_instance(&mut self, org_id: &str, instance: &Instance) -> ControlResult<()>;
     fn instance(&mut self, org_id: &str, name: &str) -> ControlResult<Option<Instance>>;

@@ -234,3 +234,27 @@ fn a_newer_database_is_refused_and_a_corrupt_one_left_untouched() {
     assert!(err.contains("cannot open"), "{err}");
     assert_eq!(std::fs::read(&junk).unwrap(), garbage);
 }
+
+#[test]
+fn the_org_maximum_lifetime_is_enforced_at_the_boundary() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp = plane(&dir);
+    cp.create_tenant("acme", None, None, NOW).unwrap();
+    cp.set_max_token_lifetime(Some(7 * 86_400), NOW).unwrap();
+    assert_eq!(cp.max_token_lifetime().unwrap(), Some(7 * 86_400));
+    cp.create_token(&spec("acme", "ok", Expiry::At(NOW + 7 * 86_400)), NOW)
+        .unwrap();
+    for (name, expiry) in [
+        ("long", Expiry::At(NOW + 7 * 86_400 + 1)),
+        ("never", Expiry::Never),
+    ] {
+        let err = cp
+            .create_token(&spec("acme", name, expiry), NOW)
+            .unwrap_err();
+        assert!(err.to_string().contains("at most 7d"), "{err}");
+    }
+    cp.set_max_token_lifetime(None, NOW).unwrap();
+    cp.create_token(&spec("acme", "never", Expiry::Never), NOW)
+        .unwrap();
+    assert!(cp.set_max_token_lifetime(Some(0), NOW).is_err());
+}

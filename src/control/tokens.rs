@@ -44,6 +44,23 @@ pub fn validate_token_name(name: &str) -> ControlResult<()> {
     }
 }
 
+/// Enforces the org's maximum lifetime: `never` and longer expiries are refused.
+fn check_lifetime(max: Option<i64>, expiry: Expiry, now: i64) -> ControlResult<()> {
+    let Some(max) = max else { return Ok(()) };
+    let too_long = match expiry {
+        Expiry::Never => true,
+        Expiry::At(exp) => exp - now > max,
+    };
+    if too_long {
+        return Err(ControlError::invalid(format!(
+            "this org allows tokens of at most {}; ask for a shorter --expires (`never` is not \
+             allowed while a maximum is set)",
+            crate::duration::format_duration(max)
+        )));
+    }
+    Ok(())
+}
+
 impl<S: Store> ControlPlane<S> {
     pub fn create_token(&self, spec: &TokenSpec, now: i64) -> ControlResult<CreatedToken> {
         let tenant = self.tenant(&spec.tenant)?;
@@ -103,6 +120,7 @@ impl<S: Store> ControlPlane<S> {
         };
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
+            check_lifetime(tx.max_token_lifetime(&org_id)?, spec.expiry, now)?;
             // Re-read inside the write lock: the tenant may have gone, the name been taken.
             let tenant = self.tenant_in(tx, &spec.tenant)?;
             if tx.token(&tenant.id, &name)?.is_some() {
