@@ -1,21 +1,17 @@
 //! Shared test helpers: an isolated environment per test, the `tok` binary in it,
-//! and hand-made JWTs for the cases `tok` itself refuses to mint.
+//! and assertions on what it printed and how it exited.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
-use aws_lc_rs::hmac;
-use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tempfile::TempDir;
+
+use crate::tokens::SECRET;
 
 /// The `tok` binary under test.
 pub const TOK: &str = env!("CARGO_BIN_EXE_tok");
-
-/// A 32-byte HMAC secret (HS256 only).
-pub const SECRET: &[u8; 32] = b"0123456789abcdef0123456789abcdef";
 
 /// Every TOK_* and colour variable a developer's shell might set.
 const CLEARED: [&str; 7] = [
@@ -78,6 +74,16 @@ impl TestEnv {
         self.tok().args(args).output().expect("tok runs")
     }
 
+    /// Runs `tok ARGS` with extra environment variables.
+    pub fn run_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
+        let mut cmd = self.tok();
+        cmd.args(args);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("tok runs")
+    }
+
     /// Runs `tok ARGS` with `input` on stdin.
     pub fn run_stdin(&self, args: &[&str], input: &str) -> Output {
         self.tok()
@@ -132,7 +138,38 @@ impl TestEnv {
         (private, public)
     }
 
-    /// `tok jwt create --subject SUBJECT EXTRA…`: the token alone.
+    /// `tok jwt verify TOKEN FLAG KEY -o json`.
+    pub fn verify(&self, token: &str, flag: &str, key: &str) -> Output {
+        self.run(&["jwt", "verify", token, flag, key, "-o", "json"])
+    }
+
+    /// `tok jwt create --subject app-1 --secret-key <SECRET> -o json EXTRA…`.
+    pub fn create(&self, extra: &[&str]) -> Output {
+        let key = self.secret_file();
+        let mut args = vec!["jwt", "create", "--subject", "app-1", "--secret-key", &key];
+        args.extend(["-o", "json"]);
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    /// The text of `config.toml` (empty when there is none).
+    pub fn config_text(&self) -> String {
+        std::fs::read_to_string(self.config_dir().join("config.toml")).unwrap_or_default()
+    }
+
+    /// `tok profile list -o json` as (name, current) pairs.
+    pub fn profiles(&self) -> Vec<(String, bool)> {
+        let list = self.ok_json(&["profile", "list"]);
+        let name = |p: &Value| p["name"].as_str().unwrap().to_string();
+        let current = |p: &Value| p["current"].as_bool().unwrap();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (name(p), current(p)))
+            .collect()
+    }
+
+    /// `tok jwt create --subject app-1 EXTRA…`: the token alone.
     pub fn mint(&self, extra: &[&str]) -> String {
         let mut args = vec!["jwt", "create", "--subject", "app-1"];
         args.extend_from_slice(extra);
@@ -165,7 +202,7 @@ impl TestEnv {
 }
 
 /// Spawns `cmd`, writes `input` to its stdin, closes it, and collects its output.
-pub fn run_with_stdin(mut cmd: std::process::Command, input: &[u8]) -> Output {
+fn run_with_stdin(mut cmd: std::process::Command, input: &[u8]) -> Output {
     use std::io::Write;
     use std::process::Stdio;
     let mut child = cmd
@@ -184,7 +221,7 @@ pub fn run_with_stdin(mut cmd: std::process::Command, input: &[u8]) -> Output {
 }
 
 /// Whether `program ARGS` runs and succeeds.
-pub fn tool_available(program: &str, args: &[&str]) -> bool {
+fn tool_available(program: &str, args: &[&str]) -> bool {
     std::process::Command::new(program)
         .args(args)
         .output()
@@ -274,70 +311,6 @@ pub fn expect_error(output: &Output, code: i32, error_code: &str) -> String {
     let body = json_error(output);
     assert_eq!(body["code"], error_code, "{body}");
     body["message"].as_str().unwrap_or_default().to_string()
-}
-
-pub fn b64url(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-pub fn b64url_decode(text: &str) -> Vec<u8> {
-    URL_SAFE_NO_PAD.decode(text).expect("base64url")
-}
-
-pub fn b64(bytes: &[u8]) -> String {
-    STANDARD.encode(bytes)
-}
-
-/// `header.payload` from two JSON documents, encoded exactly as serde_json writes them.
-pub fn signing_input(header: &Value, claims: &Value) -> String {
-    format!(
-        "{}.{}",
-        b64url(header.to_string().as_bytes()),
-        b64url(claims.to_string().as_bytes())
-    )
-}
-
-/// An HMAC-signed token; `mac` picks the hash whatever the header claims.
-pub fn hmac_token(mac: &str, key: &[u8], header: &Value, claims: &Value) -> String {
-    let algorithm = match mac {
-        "HS256" => hmac::HMAC_SHA256,
-        "HS384" => hmac::HMAC_SHA384,
-        "HS512" => hmac::HMAC_SHA512,
-        other => panic!("not an HMAC algorithm: {other}"),
-    };
-    let input = signing_input(header, claims);
-    let tag = hmac::sign(&hmac::Key::new(algorithm, key), input.as_bytes());
-    format!("{input}.{}", b64url(tag.as_ref()))
-}
-
-/// An HS256 token over `claims` with [`SECRET`].
-pub fn hs256(claims: &Value) -> String {
-    hmac_token(
-        "HS256",
-        SECRET,
-        &json!({"alg": "HS256", "typ": "JWT"}),
-        claims,
-    )
-}
-
-/// The three parts of a compact token.
-pub fn parts(token: &str) -> Vec<String> {
-    let parts: Vec<String> = token.split('.').map(str::to_string).collect();
-    assert_eq!(parts.len(), 3, "{token}");
-    parts
-}
-
-/// Decodes one JSON part (0 header, 1 payload) of a token.
-pub fn part_json(token: &str, index: usize) -> Value {
-    serde_json::from_slice(&b64url_decode(&parts(token)[index])).expect("JSON part")
-}
-
-/// Unix seconds now.
-pub fn now() -> i64 {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970");
-    i64::try_from(since.as_secs()).expect("seconds fit")
 }
 
 /// Whether `text` contains an ANSI escape sequence.

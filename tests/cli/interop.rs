@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::common::{TestEnv, expect_error, expect_exit, path_str, skip_or_fail};
+use crate::common::{TestEnv, expect_error, expect_exit, json, path_str, skip_or_fail};
 
 const AUDIENCE: &str = "urn:pulsar:interop";
 
@@ -175,14 +175,14 @@ fn tokens_pyjwt_mints_verify_under_tok_and_bad_ones_are_rejected() {
     ] {
         let out = tok_verify(&env, &minted[alg], flag, key);
         expect_exit(&out, 0);
-        let doc = crate::common::json(&out);
+        let doc = json(&out);
         assert_eq!(doc["verified_with"], alg);
         assert_eq!(doc["claims"]["sub"], "py-app");
         assert_eq!(doc["claims"]["tier"], "gold");
         assert_eq!(doc["expired"], false);
     }
     assert_eq!(
-        crate::common::json(&tok_verify(&env, &minted["RS256"], "--public-key", rsa))["header"]["kid"],
+        json(&tok_verify(&env, &minted["RS256"], "--public-key", rsa))["header"]["kid"],
         "py"
     );
 

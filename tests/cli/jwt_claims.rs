@@ -1,14 +1,15 @@
 //! `tok jwt verify`, claims side: `exp`/`nbf`/`iat` types, required claims, time
-//! boundaries and leeway, audience and issuer, and JWKS key selection.
+//! boundaries and leeway, audience and issuer, and the order of checks.
 
 use serde_json::{Value, json};
 use tok::jwt::{VerifyError, VerifyKey, VerifyOptions, verify};
 
-use crate::common::{SECRET, TestEnv, b64url, expect_error, expect_exit, hmac_token, hs256, now};
+use crate::common::{TestEnv, expect_error, expect_exit};
+use crate::tokens::{SECRET, b64, hmac_token, hs256, now};
 
 /// `tok jwt verify TOKEN --secret-key SECRET EXTRA… -o json`.
 fn check(env: &TestEnv, token: &str, extra: &[&str]) -> std::process::Output {
-    let key = format!("data:;base64,{}", crate::common::b64(SECRET));
+    let key = format!("data:;base64,{}", b64(SECRET));
     let mut args = vec!["jwt", "verify", token, "--secret-key", &key, "-o", "json"];
     args.extend_from_slice(extra);
     env.run(&args)
@@ -195,61 +196,4 @@ fn the_signature_is_checked_before_the_claims() {
         4,
         "bad_signature",
     );
-}
-
-#[test]
-fn jwks_picks_the_key_by_kid() {
-    let env = TestEnv::new();
-    let (key_a, key_b) = ([1u8; 32], [2u8; 32]);
-    let (ec_private, ec_public) = env.key_pair("ES256", "ec");
-    let spki = std::fs::read(&ec_public).unwrap();
-    let point = &spki[spki.len() - 64..]; // uncompressed P-256 point: x || y
-    let long = [3u8; 64];
-    let jwks = json!({"keys": [
-        {"kty": "oct", "kid": "a", "k": b64url(&key_a)},
-        {"kty": "oct", "kid": "b", "k": b64url(&key_b)},
-        {"kty": "EC", "kid": "ec1", "crv": "P-256", "x": b64url(&point[..32]), "y": b64url(&point[32..])},
-        {"kty": "oct", "kid": "pinned", "alg": "HS256", "k": b64url(&long)},
-        {"kty": "oct", "kid": "enc", "use": "enc", "k": b64url(&[4u8; 32])},
-    ]});
-    let file = crate::common::path_str(&env.write("jwks.json", jwks.to_string().as_bytes()));
-    let claims = json!({"sub": "a", "exp": now() + 600});
-    let run = |token: &str| env.run(&["jwt", "verify", token, "--jwks", &file, "-o", "json"]);
-    let signed = |key: &[u8], kid: Option<&str>, alg: &str| {
-        let mut header = json!({"alg": alg});
-        if let Some(kid) = kid {
-            header["kid"] = json!(kid);
-        }
-        hmac_token(alg, key, &header, &claims)
-    };
-
-    expect_exit(&run(&signed(&key_b, Some("b"), "HS256")), 0);
-    expect_exit(&run(&signed(&key_a, None, "HS256")), 0); // no kid: any key may match
-    expect_error(
-        &run(&signed(&key_b, Some("a"), "HS256")),
-        4,
-        "bad_signature",
-    );
-    let message = expect_error(&run(&signed(&key_b, Some("c"), "HS256")), 4, "unknown_kid");
-    assert!(message.contains("'c'"), "{message}");
-    expect_error(
-        &run(&signed(&[4u8; 32], Some("enc"), "HS256")),
-        4,
-        "unknown_kid",
-    );
-    expect_exit(&run(&signed(&long, Some("pinned"), "HS256")), 0);
-    expect_error(
-        &run(&signed(&long, Some("pinned"), "HS512")),
-        4,
-        "algorithm_not_allowed",
-    );
-
-    let es = env.mint(&["--private-key", &ec_private, "--header", "kid=ec1"]);
-    let out = run(&es);
-    expect_exit(&out, 0);
-    assert_eq!(crate::common::json(&out)["verified_with"], "ES256");
-    let es_as_a = env.mint(&["--private-key", &ec_private, "--header", "kid=a"]);
-    expect_error(&run(&es_as_a), 4, "algorithm_not_allowed");
-    let hs_as_ec = signed(&key_a, Some("ec1"), "HS256");
-    expect_error(&run(&hs_as_ec), 4, "algorithm_not_allowed");
 }

@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::common::{TestEnv, b64url, expect_error, expect_exit, hs256, now, stdout};
+use crate::common::{TestEnv, expect_error, expect_exit, json, stderr, stdout};
+use crate::tokens::{b64url, hs256, now};
 
 fn rfc3339(ts: i64) -> String {
     OffsetDateTime::from_unix_timestamp(ts)
@@ -40,7 +41,7 @@ fn reads_the_argument_stdin_and_a_file_trimming_whitespace_and_bearer() {
     ];
     for out in &runs {
         expect_exit(out, 0);
-        assert_eq!(crate::common::json(out), expected);
+        assert_eq!(json(out), expected);
     }
 }
 
@@ -168,7 +169,7 @@ fn malformed_tokens_exit_2_naming_the_part() {
         let out = env.run(&["jwt", "decode", &token]);
         expect_exit(&out, 2);
         assert!(stdout(&out).is_empty());
-        assert!(crate::common::stderr(&out).starts_with("error: malformed token: "));
+        assert!(stderr(&out).starts_with("error: malformed token: "));
     }
 }
 

@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use crate::common::{TestEnv, expect_error, expect_exit, path_str, stderr, stdout};
+use crate::common::{TestEnv, expect_error, expect_exit, json_error, path_str, stderr, stdout};
 
 #[cfg(unix)]
 fn mode(path: &std::path::Path) -> u32 {
@@ -119,7 +119,7 @@ fn an_existing_file_is_kept_without_force() {
         "-o",
         "json",
     ]);
-    let body = crate::common::json_error(&out);
+    let body = json_error(&out);
     expect_exit(&out, 5);
     assert_eq!(body["code"], "file_exists");
     assert_eq!(

@@ -1,17 +1,12 @@
-//! `tok jwt verify`, signature side: `alg: none`, HS/RS confusion, tampering, `--alg`
-//! pins, malformed keys. Claims (time, audience, issuer) are in `jwt_claims`.
+//! `tok jwt verify`, signature side: a valid token, `alg: none`, HS/RS confusion and
+//! tampering. Keys, `--alg` pins and JWKS are in `jwt_verify_keys`; claims in `jwt_claims`.
 
 use serde_json::{Value, json};
 
-use crate::common::{
-    SECRET, TestEnv, b64url, b64url_decode, expect_error, expect_exit, hmac_token, hs256, now,
-    part_json, parts, signing_input,
+use crate::common::{TestEnv, expect_error, expect_exit, json, path_str, stdout};
+use crate::tokens::{
+    SECRET, b64url, b64url_decode, hmac_token, now, part_json, parts, signing_input,
 };
-
-/// `tok jwt verify TOKEN KEYFLAG KEY -o json`.
-fn verify(env: &TestEnv, token: &str, flag: &str, key: &str) -> std::process::Output {
-    env.run(&["jwt", "verify", token, flag, key, "-o", "json"])
-}
 
 /// `token` with part `index` replaced.
 fn with_part(token: &str, index: usize, part: &str) -> String {
@@ -29,9 +24,9 @@ fn a_valid_token_verifies_in_every_format() {
     let env = TestEnv::new();
     let key = env.secret_file();
     let token = env.mint(&["--secret-key", &key, "--audience", "urn:x"]);
-    let out = verify(&env, &token, "--secret-key", &key);
+    let out = env.verify(&token, "--secret-key", &key);
     expect_exit(&out, 0);
-    let doc = crate::common::json(&out);
+    let doc = json(&out);
     assert_eq!(doc["verified_with"], "HS256");
     assert_eq!(doc["claims"]["sub"], "app-1");
     assert_eq!(doc["expired"], false);
@@ -44,10 +39,7 @@ fn a_valid_token_verifies_in_every_format() {
         &token,
     );
     expect_exit(&out, 0);
-    assert!(
-        crate::common::stdout(&out)
-            .starts_with("subject,audience,expires_at,expired\napp-1,urn:x,")
-    );
+    assert!(stdout(&out).starts_with("subject,audience,expires_at,expired\napp-1,urn:x,"));
 }
 
 #[test]
@@ -55,12 +47,8 @@ fn alg_none_is_never_accepted() {
     let env = TestEnv::new();
     let secret = env.secret_file();
     let (_, public) = env.key_pair("RS256", "rsa");
-    let jwks = env.write(
-        "jwks.json",
-        json!({"keys": [{"kty": "oct", "k": b64url(SECRET)}]})
-            .to_string()
-            .as_bytes(),
-    );
+    let jwks = json!({"keys": [{"kty": "oct", "k": b64url(SECRET)}]}).to_string();
+    let jwks = path_str(&env.write("jwks.json", jwks.as_bytes()));
     let claims = json!({"sub": "admin", "exp": now() + 3600});
     for alg in ["none", "None", "NONE"] {
         let unsigned = format!(
@@ -72,10 +60,10 @@ fn alg_none_is_never_accepted() {
             for (flag, key) in [
                 ("--secret-key", &secret),
                 ("--public-key", &public),
-                ("--jwks", &jwks.to_str().unwrap().to_string()),
+                ("--jwks", &jwks),
             ] {
                 let message =
-                    expect_error(&verify(&env, token, flag, key), 4, "algorithm_not_allowed");
+                    expect_error(&env.verify(token, flag, key), 4, "algorithm_not_allowed");
                 assert!(message.contains("'none'"), "{message}");
             }
         }
@@ -83,13 +71,13 @@ fn alg_none_is_never_accepted() {
     // No alg at all, or an alg tok does not know, is no better.
     let no_alg = hmac_token("HS256", SECRET, &json!({"typ": "JWT"}), &claims);
     expect_error(
-        &verify(&env, &no_alg, "--secret-key", &secret),
+        &env.verify(&no_alg, "--secret-key", &secret),
         4,
         "algorithm_not_allowed",
     );
     let ps256 = hmac_token("HS256", SECRET, &json!({"alg": "PS256"}), &claims);
     expect_error(
-        &verify(&env, &ps256, "--secret-key", &secret),
+        &env.verify(&ps256, "--secret-key", &secret),
         4,
         "algorithm_not_allowed",
     );
@@ -99,7 +87,7 @@ fn alg_none_is_never_accepted() {
 fn an_hs256_token_keyed_with_the_rsa_public_key_is_rejected() {
     let env = TestEnv::new();
     let (private, public) = env.key_pair("RS256", "rsa");
-    let pem_public = crate::common::path_str(&env.path().join("rsa.pem"));
+    let pem_public = path_str(&env.path().join("rsa.pem"));
     env.ok(&[
         "jwt",
         "create-key-pair",
@@ -121,7 +109,7 @@ fn an_hs256_token_keyed_with_the_rsa_public_key_is_rejected() {
             &claims,
         );
         let message = expect_error(
-            &verify(&env, &forged, "--public-key", public_path),
+            &env.verify(&forged, "--public-key", public_path),
             4,
             "algorithm_not_allowed",
         );
@@ -133,7 +121,7 @@ fn an_hs256_token_keyed_with_the_rsa_public_key_is_rejected() {
     // The other way round: an RS256 token against a secret key.
     let rs = env.mint(&["--private-key", &private]);
     let message = expect_error(
-        &verify(&env, &rs, "--secret-key", &env.secret_file()),
+        &env.verify(&rs, "--secret-key", &env.secret_file()),
         4,
         "algorithm_not_allowed",
     );
@@ -142,7 +130,7 @@ fn an_hs256_token_keyed_with_the_rsa_public_key_is_rejected() {
     let (ec_private, _) = env.key_pair("ES256", "ec");
     let es = env.mint(&["--private-key", &ec_private]);
     expect_error(
-        &verify(&env, &es, "--public-key", &public),
+        &env.verify(&es, "--public-key", &public),
         4,
         "algorithm_not_allowed",
     );
@@ -153,7 +141,7 @@ fn tampered_tokens_are_rejected() {
     let env = TestEnv::new();
     let (private, public) = env.key_pair("RS256", "rsa");
     let token = env.mint(&["--private-key", &private]);
-    expect_exit(&verify(&env, &token, "--public-key", &public), 0);
+    expect_exit(&env.verify(&token, "--public-key", &public), 0);
 
     let mut header = part_json(&token, 0);
     header["kid"] = json!("other");
@@ -177,7 +165,7 @@ fn tampered_tokens_are_rejected() {
     ];
     for forged in &bad_signature {
         let message = expect_error(
-            &verify(&env, forged, "--public-key", &public),
+            &env.verify(forged, "--public-key", &public),
             4,
             "bad_signature",
         );
@@ -186,7 +174,7 @@ fn tampered_tokens_are_rejected() {
     // A header that now names an algorithm the key cannot do is refused before the signature.
     let hs = with_part(&token, 0, &encoded(&json!({"alg": "HS256", "typ": "JWT"})));
     expect_error(
-        &verify(&env, &hs, "--public-key", &public),
+        &env.verify(&hs, "--public-key", &public),
         4,
         "algorithm_not_allowed",
     );
@@ -197,193 +185,16 @@ fn tampered_tokens_are_rejected() {
         (2, "ab+/", "signature"),
     ] {
         let message = expect_error(
-            &verify(
-                &env,
-                &with_part(&token, index, junk),
-                "--public-key",
-                &public,
-            ),
+            &env.verify(&with_part(&token, index, junk), "--public-key", &public),
             2,
             "malformed_token",
         );
         assert!(message.contains(part), "{message}");
     }
     let message = expect_error(
-        &verify(&env, &format!("{token}.x"), "--public-key", &public),
+        &env.verify(&format!("{token}.x"), "--public-key", &public),
         2,
         "malformed_token",
     );
     assert!(message.contains("has 4"), "{message}");
-}
-
-#[test]
-fn the_hmac_key_length_bounds_the_algorithm() {
-    let env = TestEnv::new();
-    let short = env.secret_file(); // 32 bytes: HS256 only
-    let claims = json!({"sub": "a", "exp": now() + 600});
-    let hs512 = hmac_token("HS512", SECRET, &json!({"alg": "HS512"}), &claims);
-    let message = expect_error(
-        &verify(&env, &hs512, "--secret-key", &short),
-        4,
-        "algorithm_not_allowed",
-    );
-    assert!(message.contains("allows only HS256"), "{message}");
-
-    let long = [7u8; 64];
-    let long_path = env.write("long.key", &long).to_str().unwrap().to_string();
-    for alg in ["HS256", "HS384", "HS512"] {
-        let token = hmac_token(alg, &long, &json!({"alg": alg}), &claims);
-        let out = verify(&env, &token, "--secret-key", &long_path);
-        expect_exit(&out, 0);
-        assert_eq!(crate::common::json(&out)["verified_with"], alg);
-    }
-}
-
-#[test]
-fn alg_pins_the_accepted_algorithm() {
-    let env = TestEnv::new();
-    let (private, public) = env.key_pair("RS256", "rsa");
-    let token = env.mint(&["--private-key", &private]);
-    expect_exit(
-        &env.run(&[
-            "jwt",
-            "verify",
-            &token,
-            "--public-key",
-            &public,
-            "--alg",
-            "RS256",
-        ]),
-        0,
-    );
-    expect_exit(
-        &env.run(&[
-            "jwt",
-            "verify",
-            &token,
-            "--public-key",
-            &public,
-            "--alg",
-            "rs256",
-        ]),
-        0,
-    );
-    for pin in ["RS384", "ES256", "HS256"] {
-        let out = env.run(&[
-            "jwt",
-            "verify",
-            &token,
-            "--public-key",
-            &public,
-            "--alg",
-            pin,
-            "-o",
-            "json",
-        ]);
-        let message = expect_error(&out, 4, "algorithm_not_allowed");
-        assert!(
-            message.contains(&format!("only {pin} is accepted (--alg)")),
-            "{message}"
-        );
-    }
-    let out = env.run(&[
-        "jwt",
-        "verify",
-        &token,
-        "--public-key",
-        &public,
-        "--alg",
-        "none",
-    ]);
-    expect_exit(&out, 2);
-    assert!(
-        crate::common::stderr(&out).contains("accepted: HS256"),
-        "{}",
-        crate::common::stderr(&out)
-    );
-}
-
-#[test]
-fn malformed_keys_exit_2() {
-    let env = TestEnv::new();
-    let token = hs256(&json!({"sub": "a"}));
-    let garbage = env
-        .write("garbage.pub", b"\x30\x03\x02\x01\x01")
-        .to_str()
-        .unwrap()
-        .to_string();
-    let bad_pem = env.write(
-        "bad.pem",
-        b"-----BEGIN PUBLIC KEY-----\n@@@@\n-----END PUBLIC KEY-----\n",
-    );
-    let (_, rsa_public) = env.key_pair("RS256", "rsa");
-    let cases = [
-        (
-            "--public-key",
-            "data:;base64,AAAA".to_string(),
-            "not a public key",
-        ),
-        ("--public-key", garbage, "not a public key"),
-        ("--public-key", bad_pem.to_str().unwrap().to_string(), "PEM"),
-        ("--public-key", "./missing.pub".to_string(), "no such file"),
-        (
-            "--public-key",
-            "file:///no/such/key.pub".to_string(),
-            "cannot read key file",
-        ),
-        ("--public-key", "data:text/plain,abc".to_string(), "base64"),
-        (
-            "--secret-key",
-            "data:;base64,c2hvcnQ=".to_string(),
-            "5 bytes",
-        ),
-        (
-            "--secret-key",
-            bad_pem.to_str().unwrap().to_string(),
-            "PEM key, not an HMAC secret",
-        ),
-        (
-            "--jwks",
-            "data:;base64,bm90IGpzb24=".to_string(),
-            "not valid JSON",
-        ),
-        (
-            "--jwks",
-            format!(
-                "data:;base64,{}",
-                crate::common::b64(br#"{"keys":[{"kty":"XYZ"}]}"#)
-            ),
-            "XYZ",
-        ),
-        (
-            "--jwks",
-            format!("data:;base64,{}", crate::common::b64(br#"{"keys":[]}"#)),
-            "no signing keys",
-        ),
-    ];
-    for (flag, key, why) in cases {
-        let message = expect_error(&verify(&env, &token, flag, &key), 2, "invalid_key");
-        assert!(
-            message.contains(why) && message.starts_with(flag),
-            "{flag} {key}: {message}"
-        );
-    }
-    // A private key is accepted where the public key is expected: its public half verifies.
-    let (private, _) = env.key_pair("ES256", "ec");
-    expect_exit(
-        &verify(
-            &env,
-            &env.mint(&["--private-key", &private]),
-            "--public-key",
-            &private,
-        ),
-        0,
-    );
-    // But a public key cannot pose as a secret: it is HMAC material only if asked for.
-    let rs_token = env.mint(&["--private-key", &env.key_pair("RS256", "rsa2").0]);
-    expect_error(
-        &verify(&env, &rs_token, "--secret-key", &rsa_public),
-        4,
-        "algorithm_not_allowed",
-    );
 }

@@ -1,27 +1,10 @@
-//! `tok profile list|show|use|set|delete`, `--profile` / `TOK_PROFILE`, a profile's
-//! default output, and a config file that never holds a secret.
+//! `tok profile list|show|use|set|delete`: the built-in `local`, checked settings,
+//! and deletion that needs confirmation and takes the stored credential with it.
 
 use serde_json::{Value, json};
 use tok::credentials::{Credentials, StoreKind};
 
-use crate::common::{TestEnv, expect_error, expect_exit, hs256, json_error, stderr};
-
-fn config_text(env: &TestEnv) -> String {
-    std::fs::read_to_string(env.config_dir().join("config.toml")).unwrap_or_default()
-}
-
-fn names(list: &Value) -> Vec<(String, bool)> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["name"].as_str().unwrap().to_string(),
-                p["current"].as_bool().unwrap(),
-            )
-        })
-        .collect()
-}
+use crate::common::{TestEnv, expect_error, expect_exit, json_error, stderr};
 
 #[test]
 fn local_is_always_there_and_current_by_default() {
@@ -83,7 +66,7 @@ fn set_creates_updates_and_unsets() {
     assert_eq!(shown["org"], Value::Null);
     assert_eq!(shown["output"], "json");
 
-    let config: toml::Table = toml::from_str(&config_text(&env)).expect("config.toml is TOML");
+    let config: toml::Table = toml::from_str(&env.config_text()).expect("config.toml is TOML");
     assert_eq!(
         config["profiles"]["staging"]["server"].as_str(),
         Some("https://tok.example.com")
@@ -145,7 +128,7 @@ fn set_rejects_bad_keys_values_and_names() {
         3,
         "profile_not_found",
     );
-    assert!(!config_text(&env).contains("abc123"));
+    assert!(!env.config_text().contains("abc123"));
     env.ok(&["profile", "set", "local", "org=acme"]); // local takes everything but a server
 }
 
@@ -162,7 +145,7 @@ fn use_switches_the_current_profile() {
     expect_exit(&out, 0);
     assert!(stderr(&out).contains("now using profile 'staging'"));
     assert_eq!(
-        names(&env.ok_json(&["profile", "list"])),
+        env.profiles(),
         [("local".into(), false), ("staging".into(), true)]
     );
     assert_eq!(env.ok_json(&["profile", "show"])["name"], "staging");
@@ -185,80 +168,7 @@ fn use_switches_the_current_profile() {
     );
 
     env.ok(&["profile", "use", "local"]);
-    assert_eq!(
-        names(&env.ok_json(&["profile", "list"]))[0],
-        ("local".into(), true)
-    );
-}
-
-#[test]
-fn profile_and_tok_profile_pick_a_profile_for_one_command() {
-    let env = TestEnv::new();
-    env.ok(&["profile", "set", "ci", "server=https://ci.example.com"]);
-    assert_eq!(
-        env.ok_json(&["--profile", "ci", "profile", "show"])["name"],
-        "ci"
-    );
-    let out = env
-        .tok()
-        .args(["profile", "show", "-o", "json"])
-        .env("TOK_PROFILE", "ci")
-        .output()
-        .unwrap();
-    assert_eq!(
-        crate::common::json(&out)["server"],
-        "https://ci.example.com"
-    );
-    // --profile beats TOK_PROFILE; neither changes the saved current profile.
-    let out = env
-        .tok()
-        .args(["--profile", "local", "profile", "show", "-o", "json"])
-        .env("TOK_PROFILE", "ci")
-        .output()
-        .unwrap();
-    assert_eq!(crate::common::json(&out)["name"], "local");
-    assert_eq!(
-        names(&env.ok_json(&["profile", "list"]))[0],
-        ("local".into(), true)
-    );
-    expect_error(
-        &env.run(&["--profile", "nope", "profile", "show", "-o", "json"]),
-        3,
-        "profile_not_found",
-    );
-}
-
-#[test]
-fn a_profile_output_setting_is_the_default_format() {
-    let env = TestEnv::new();
-    let token = hs256(&json!({"sub": "a"}));
-    env.ok(&["profile", "set", "local", "output=json"]);
-    let doc: Value = serde_json::from_str(&env.ok(&["profile", "list"])).expect("JSON by default");
-    assert!(doc.is_array());
-    let decoded: Value = serde_json::from_str(&env.ok(&["jwt", "decode", &token])).unwrap();
-    assert_eq!(decoded["claims"]["sub"], "a");
-    assert!(
-        env.ok(&["profile", "list", "-o", "table"])
-            .starts_with("CURRENT"),
-        "-o wins"
-    );
-    // Errors follow the profile's format too.
-    let out = env.run(&["profile", "use", "nope"]);
-    assert_eq!(json_error(&out)["code"], "profile_not_found");
-
-    env.ok(&["profile", "set", "ci", "output=csv"]);
-    let csv = env.ok(&["--profile", "ci", "jwt", "decode", &token]);
-    assert!(
-        csv.starts_with("subject,audience,expires_at,expired\n"),
-        "{csv}"
-    );
-    let out = env
-        .tok()
-        .args(["jwt", "decode", &token])
-        .env("TOK_PROFILE", "ci")
-        .output()
-        .unwrap();
-    assert!(crate::common::stdout(&out).starts_with("subject,"));
+    assert_eq!(env.profiles()[0], ("local".into(), true));
 }
 
 #[test]
@@ -290,12 +200,7 @@ fn delete_needs_confirmation_and_removes_the_credential() {
             "{body}"
         );
     }
-    let out = env
-        .tok()
-        .args(["profile", "delete", "staging"])
-        .env("TOK_NO_INPUT", "1")
-        .output()
-        .unwrap();
+    let out = env.run_env(&["profile", "delete", "staging"], &[("TOK_NO_INPUT", "1")]);
     expect_exit(&out, 2);
     assert!(
         stderr(&out).contains("hint: pass --yes to confirm"),
@@ -339,32 +244,4 @@ fn delete_needs_confirmation_and_removes_the_credential() {
         message.contains("'local' profile cannot be deleted"),
         "{message}"
     );
-}
-
-#[test]
-fn the_config_file_never_holds_a_secret() {
-    let env = TestEnv::new();
-    env.ok(&[
-        "profile",
-        "set",
-        "prod",
-        "server=https://tok.example.com",
-        "org=acme",
-    ]);
-    Credentials::new(StoreKind::File, &env.data_dir())
-        .set("prod", "s3cret-value")
-        .unwrap();
-    env.ok(&["profile", "use", "prod"]);
-    let text = config_text(&env);
-    let config: toml::Table = toml::from_str(&text).unwrap();
-    assert_eq!(config["current"].as_str(), Some("prod"));
-    assert!(!text.contains("s3cret"), "{text}");
-    let allowed = ["server", "org", "instance", "output"];
-    for (name, settings) in config["profiles"].as_table().unwrap() {
-        for key in settings.as_table().unwrap().keys() {
-            assert!(allowed.contains(&key.as_str()), "{name}.{key} in\n{text}");
-        }
-    }
-    let shown = env.ok(&["profile", "show", "prod", "-o", "yaml"]);
-    assert!(!shown.contains("s3cret"), "{shown}");
 }
