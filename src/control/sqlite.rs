@@ -115,6 +115,14 @@ impl SqliteStore {
         let conn = self.lock()?;
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| self.error(&e))?;
+        // Every `tok` command is a short-lived process: checkpointing the WAL on each close
+        // would cost two more fsyncs and a WAL re-creation per command. SQLite still
+        // checkpoints automatically once the WAL passes 1000 pages.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )
+        .map_err(|e| self.error(&e))?;
         // journal_mode returns a row; a corrupt or foreign file fails here, untouched.
         conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
             .map_err(|e| open_error(&self.path, &e))?;
