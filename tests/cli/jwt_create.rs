@@ -181,6 +181,14 @@ fn claims_parse_as_json_when_they_can() {
 }
 
 #[test]
+fn a_numeric_looking_kid_stays_a_string() {
+    let env = TestEnv::new();
+    let doc = created(&env, &["--header", "kid=2026", "--header", "n=7"]);
+    assert_eq!(doc["header"]["kid"], json!("2026"));
+    assert_eq!(doc["header"]["n"], json!(7));
+}
+
+#[test]
 fn reserved_claims_and_headers_are_refused() {
     let env = TestEnv::new();
     for args in [

@@ -130,6 +130,12 @@ pub fn run(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
                 "--header {k}=… is not allowed: 'alg' follows the key (use --alg) and 'typ' is JWT"
             )));
         }
+        // A key id is a string (RFC 7515 §4.1.4), even when it looks like a number.
+        let v = match (k.as_str(), v) {
+            ("kid", Value::String(s)) => Value::String(s),
+            ("kid", other) => Value::String(other.to_string()),
+            (_, v) => v,
+        };
         header.insert(k, v);
     }
     let signer = signer(args)?;
