@@ -5,11 +5,11 @@
 //! Run with `cargo bench --bench jwt`; see benches/README.md for the figures.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use serde_json::{Map, Value};
 use tok::jwt::{Algorithm, Signer, VerifyKey, VerifyOptions, decode, verify};
 use tok::keys::{
@@ -212,9 +212,106 @@ fn benches(c: &mut Criterion) {
     bench_reparse(c, &fixtures);
 }
 
+/// RS256 tok vs raw aws-lc-rs, measured paired: rounds alternate a batch of raw signatures
+/// with a batch of tok signatures (order swapped every round), so background load (this
+/// machine has 2 cores shared with compiles) hits both sides alike. Prints the median
+/// per-round ratio, i.e. tok's signing rate as a percentage of aws-lc-rs's.
+fn paired_rs256(rs: &Fixture) {
+    const ROUNDS: usize = 60;
+    const BATCH: usize = 10;
+    let header = Map::new();
+    let claims = claims();
+    let signing_input = rs
+        .token
+        .rsplit_once('.')
+        .map(|(input, _)| input.as_bytes().to_vec())
+        .expect("three parts");
+    let raw = RsaKeyPair::from_pkcs8(&rs.private).expect("aws-lc-rs key");
+    let rng = SystemRandom::new();
+    let mut sig = vec![0u8; raw.public_modulus_len()];
+    let mut raw_batch = || {
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            raw.sign(&RSA_PKCS1_SHA256, &rng, black_box(&signing_input), &mut sig)
+                .expect("raw sign");
+            black_box(&sig);
+        }
+        start.elapsed()
+    };
+    let tok_batch = || {
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            black_box(
+                rs.signer
+                    .sign(black_box(&header), black_box(&claims))
+                    .expect("sign"),
+            );
+        }
+        start.elapsed()
+    };
+    // Warm both paths.
+    raw_batch();
+    tok_batch();
+    let mut raw_times = Vec::with_capacity(ROUNDS);
+    let mut tok_times = Vec::with_capacity(ROUNDS);
+    let mut ratios = Vec::with_capacity(ROUNDS);
+    for round in 0..ROUNDS {
+        let (r, t) = if round % 2 == 0 {
+            let r = raw_batch();
+            (r, tok_batch())
+        } else {
+            let t = tok_batch();
+            (raw_batch(), t)
+        };
+        raw_times.push(r.as_secs_f64() / BATCH as f64);
+        tok_times.push(t.as_secs_f64() / BATCH as f64);
+        ratios.push(r.as_secs_f64() / t.as_secs_f64());
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2], v[v.len() / 4], v[v.len() * 3 / 4])
+    };
+    let (raw_med, _, _) = median(&mut raw_times);
+    let (tok_med, _, _) = median(&mut tok_times);
+    let (ratio, q1, q3) = median(&mut ratios);
+    println!();
+    println!("rs256_paired ({ROUNDS} rounds x {BATCH} signatures each side, alternating)");
+    println!(
+        "  aws-lc-rs raw RsaKeyPair::sign  median {:8.1} µs/op  ({:.0} op/s)",
+        raw_med * 1e6,
+        1.0 / raw_med
+    );
+    println!(
+        "  tok Signer::sign (whole token)  median {:8.1} µs/op  ({:.0} op/s)",
+        tok_med * 1e6,
+        1.0 / tok_med
+    );
+    println!(
+        "  tok rate / raw rate: median {:.1} % (interquartile {:.1} % .. {:.1} %), target >= 85 %",
+        ratio * 100.0,
+        q1 * 100.0,
+        q3 * 100.0
+    );
+}
+
 criterion_group! {
     name = jwt;
     config = configured();
     targets = benches
 }
-criterion_main!(jwt);
+
+/// criterion_main!, plus the paired RS256 comparison when run by `cargo bench` (not in
+/// `cargo test`'s quick pass) and not filtered out.
+fn main() {
+    jwt();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let benching = args.iter().any(|a| a == "--bench");
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    if benching
+        && (filters.is_empty() || filters.iter().any(|f| "rs256_paired".contains(f.as_str())))
+    {
+        let rs = fixture(Algorithm::RS256);
+        paired_rs256(&rs);
+    }
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -44,7 +44,7 @@ echo
 echo "tok:    $tok ($("$tok" --version))"
 echo "rustc:  $(rustc --version)"
 echo "cpu:    $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') × $(nproc)"
-echo "rustc processes running now: $(pgrep -c rustc || true)"
+echo "load:   $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min); rustc processes running now: $(pgrep -c rustc || true)"
 echo
 
 hyperfine --warmup 20 -N \
@@ -61,14 +61,15 @@ cat "$work/startup.md"
 
 if command -v jq >/dev/null 2>&1; then
     echo
-    echo "Cost over /bin/true (mean difference; σ combined as sqrt(σ₁² + σ₂²)):"
+    echo "Cost over /bin/true: difference of means (σ combined as sqrt(σ₁² + σ₂²)) and of"
+    echo "medians, which a busy machine disturbs less:"
     echo
     jq -r '
         def ms: . * 1000 * 1000 | round / 1000;
         (.results[0]) as $base
-        | "| Command | Mean − /bin/true [ms] |",
-          "|:---|---:|",
-          (.results[1:][]
-           | "| `\(.command)` | \((.mean - $base.mean) | ms) ± \(((.stddev * .stddev + $base.stddev * $base.stddev) | sqrt) | ms) |")
+        | "| Command | Mean ± σ [ms] | Median [ms] | Min [ms] | Mean − /bin/true [ms] | Median − /bin/true [ms] |",
+          "|:---|---:|---:|---:|---:|---:|",
+          (.results[]
+           | "| `\(.command)` | \(.mean | ms) ± \(.stddev | ms) | \(.median | ms) | \(.min | ms) | \((.mean - $base.mean) | ms) ± \(((.stddev * .stddev + $base.stddev * $base.stddev) | sqrt) | ms) | \((.median - $base.median) | ms) |")
     ' "$work/startup.json"
 fi

@@ -33,8 +33,10 @@ impl Ctx {
                     .unwrap_or(Format::Table)
             }
         };
+        let mut out = Output::new(format, global.color, global.quiet);
+        out.verbose = global.verbose;
         Ctx {
-            out: Output::new(format, global.color, global.quiet),
+            out,
             global: global.clone(),
             config,
             control: OnceCell::new(),
@@ -75,6 +77,12 @@ impl Ctx {
             ));
         }
         let (paths, _) = self.config()?;
+        self.out.debug(&format!(
+            "profile '{}' (from {}): embedded control plane in {}",
+            profile.name,
+            paths.config_file().display(),
+            paths.data_dir.display()
+        ));
         let plane = embedded::open(paths, &self.out)?;
         Ok(self.control.get_or_init(|| plane))
     }

@@ -2,9 +2,11 @@
 //! dir and a master key in the OS keyring (or its mode-0600 fallback file). Built only
 //! by the commands that need it.
 
+use std::path::Path;
+
 use crate::config::Paths;
 use crate::control::sqlite::SqliteStore;
-use crate::control::{ControlPlane, LOCAL_INSTANCE, LOCAL_ORG, Sealer};
+use crate::control::{ControlPlane, LOCAL_INSTANCE, LOCAL_ORG, Sealer, Store, Tx};
 use crate::credentials::{Credentials, Location};
 use crate::duration::now;
 use crate::error::{Error, Result};
@@ -19,44 +21,66 @@ pub type Embedded = ControlPlane<SqliteStore>;
 /// instance `local` on first use.
 pub fn open(paths: &Paths, out: &Output) -> Result<Embedded> {
     let db_path = paths.data_dir.join("tok.db");
-    let fresh = !db_path.exists();
     let credentials = Credentials::from_env(&paths.data_dir).map_err(Error::from)?;
-    let sealer = match credentials.get(MASTER_KEY_ACCOUNT).map_err(Error::from)? {
-        Some((encoded, _)) => Sealer::from_encoded(&encoded).map_err(Error::from)?,
-        None if fresh => {
-            let encoded = Sealer::generate_master_key().map_err(Error::from)?;
-            let stored = credentials
-                .set(MASTER_KEY_ACCOUNT, &encoded)
-                .map_err(Error::from)?;
-            if let (Some(why), Location::File(path)) = (&stored.fallback, &stored.location) {
-                out.warn(&format!(
-                    "no OS keyring answered ({why}); the master key that encrypts signing keys \
-                     is stored in {} (mode 0600)",
-                    path.display()
-                ));
-            }
+    let stored = credentials.get(MASTER_KEY_ACCOUNT).map_err(Error::from)?;
+    let store = SqliteStore::open(&db_path).map_err(Error::from)?;
+    let sealer = match stored {
+        Some((encoded, location)) => {
+            out.debug(&match location {
+                Location::Keyring => "master key from the OS keyring".to_string(),
+                Location::File(p) => format!("master key from {}", p.display()),
+            });
             Sealer::from_encoded(&encoded).map_err(Error::from)?
         }
-        None => {
-            return Err(Error::other(format!(
-                "the master key for {} is missing from the OS keyring and from {}; without it \
-                 the signing keys cannot be decrypted",
-                db_path.display(),
-                credentials.file_path().display()
-            ))
-            .with_code("master_key_missing")
-            .with_hint(
-                "unlock the keyring that held it (TOK_CREDENTIAL_STORE selects where tok looks), \
-                 or move the database aside to start afresh",
-            ));
-        }
+        // Decided under the database's write lock, so that concurrent first runs agree on
+        // one master key instead of each sealing keys under its own.
+        None => store
+            .write(|tx| Ok(first_master_key(tx, &credentials, &db_path, out)))
+            .map_err(Error::from)??,
     };
-    let store = SqliteStore::open(&db_path).map_err(Error::from)?;
     let plane = ControlPlane::new(store, sealer, LOCAL_ORG, &actor());
     plane
         .bootstrap(Some(LOCAL_INSTANCE), now())
         .map_err(Error::from)?;
     Ok(plane)
+}
+
+/// The master key another process stored meanwhile, or a new one for a database that holds
+/// no org yet; a database with an org but no master key is an error (its keys are sealed).
+fn first_master_key(
+    tx: &mut dyn Tx,
+    credentials: &Credentials,
+    db_path: &Path,
+    out: &Output,
+) -> Result<Sealer> {
+    if let Some((encoded, _)) = credentials.get(MASTER_KEY_ACCOUNT).map_err(Error::from)? {
+        return Sealer::from_encoded(&encoded).map_err(Error::from);
+    }
+    if tx.org_id(LOCAL_ORG).map_err(Error::from)?.is_some() {
+        return Err(Error::other(format!(
+            "the master key for {} is missing from the OS keyring and from {}; without it \
+             the signing keys cannot be decrypted",
+            db_path.display(),
+            credentials.file_path().display()
+        ))
+        .with_code("master_key_missing")
+        .with_hint(
+            "unlock the keyring that held it (TOK_CREDENTIAL_STORE selects where tok looks), \
+             or move the database aside to start afresh",
+        ));
+    }
+    let encoded = Sealer::generate_master_key().map_err(Error::from)?;
+    let stored = credentials
+        .set(MASTER_KEY_ACCOUNT, &encoded)
+        .map_err(Error::from)?;
+    if let (Some(why), Location::File(path)) = (&stored.fallback, &stored.location) {
+        out.warn(&format!(
+            "no OS keyring answered ({why}); the master key that encrypts signing keys \
+             is stored in {} (mode 0600)",
+            path.display()
+        ));
+    }
+    Sealer::from_encoded(&encoded).map_err(Error::from)
 }
 
 /// Who the audit says made a change in the embedded mode: `local:<os user>`.

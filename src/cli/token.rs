@@ -174,7 +174,7 @@ impl Render for TokenView {
             _ => None,
         }
     }
-    fn table(&self, out: &Output) -> String {
+    fn table(&self, _out: &Output) -> String {
         match &self.token {
             // On create, stdout carries the token alone.
             Some(jwt) => jwt.clone(),
@@ -191,7 +191,6 @@ impl Render for TokenView {
                         ),
                     ])
                     .collect();
-                let _ = out;
                 crate::output::kv_table(&pairs)
             }
         }

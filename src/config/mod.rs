@@ -149,7 +149,8 @@ impl Config {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
-        let tmp = path.with_extension("toml.tmp");
+        // A temporary name per process, so concurrent writers never rename each other's file.
+        let tmp = path.with_extension(format!("toml.{}.tmp", std::process::id()));
         std::fs::write(&tmp, text).map_err(write_err)?;
         std::fs::rename(&tmp, &path).map_err(write_err)
     }

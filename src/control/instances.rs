@@ -60,6 +60,21 @@ pub fn validate_instance_name(name: &str) -> ControlResult<()> {
 
 impl<S: Store> ControlPlane<S> {
     pub fn create_instance(&self, spec: &InstanceSpec, now: i64) -> ControlResult<Instance> {
+        let (instance, key) = self.prepare_instance(spec, now)?;
+        self.store.write(|tx| {
+            let org_id = self.org_id(tx)?;
+            self.insert_instance(tx, &org_id, spec, &instance, &key, now)?;
+            Ok(instance)
+        })
+    }
+
+    /// Validates `spec` and makes (or imports) its key, outside any transaction: key
+    /// generation is slow and must not hold the write lock.
+    pub(super) fn prepare_instance(
+        &self,
+        spec: &InstanceSpec,
+        now: i64,
+    ) -> ControlResult<(Instance, SigningKey)> {
         validate_instance_name(&spec.name)?;
         let (private, algorithm) = instance_key(spec)?;
         let kid = format!("{}-{}", spec.name, ids::random_hex(6));
@@ -79,32 +94,41 @@ impl<S: Store> ControlPlane<S> {
             return Err(ControlError::invalid("--audience is empty"));
         }
         let key = self.seal_key(&instance.id, &kid, algorithm, &private, now)?;
-        self.store.write(|tx| {
-            let org_id = self.org_id(tx)?;
-            if tx.instance(&org_id, &spec.name)?.is_some() {
-                return Err(ControlError::conflict(
-                    format!("instance '{}' already exists", spec.name),
-                    Some("list instances with `tok instance list`".into()),
-                ));
-            }
-            tx.insert_instance(&org_id, &instance)?;
-            tx.insert_key(&key)?;
-            let how = if spec.import.is_some() {
-                "imported"
-            } else {
-                "generated"
-            };
-            let detail = format!("{algorithm} key {kid} ({how})");
-            self.audit_write(
-                tx,
-                &org_id,
-                now,
-                "instance.create",
-                &spec.name,
-                Some(&detail),
-            )?;
-            Ok(instance)
-        })
+        Ok((instance, key))
+    }
+
+    /// Stores a prepared instance and its key, with its audit record.
+    pub(super) fn insert_instance(
+        &self,
+        tx: &mut dyn Tx,
+        org_id: &str,
+        spec: &InstanceSpec,
+        instance: &Instance,
+        key: &SigningKey,
+        now: i64,
+    ) -> ControlResult<()> {
+        if tx.instance(org_id, &spec.name)?.is_some() {
+            return Err(ControlError::conflict(
+                format!("instance '{}' already exists", spec.name),
+                Some("list instances with `tok instance list`".into()),
+            ));
+        }
+        tx.insert_instance(org_id, instance)?;
+        tx.insert_key(key)?;
+        let how = if spec.import.is_some() {
+            "imported"
+        } else {
+            "generated"
+        };
+        let detail = format!("{} key {} ({how})", instance.algorithm, key.kid);
+        self.audit_write(
+            tx,
+            org_id,
+            now,
+            "instance.create",
+            &spec.name,
+            Some(&detail),
+        )
     }
 
     pub fn instances(&self) -> ControlResult<Vec<Instance>> {

@@ -46,35 +46,36 @@ impl<S: Store> ControlPlane<S> {
         &self.org
     }
 
-    /// Creates the org, and its first instance when `first_instance` is given, if they do not
-    /// exist yet. Idempotent: concurrent first runs create them once.
+    /// Creates the org — and, when `first_instance` is given, its first instance in the same
+    /// transaction — unless the org exists. Idempotent: concurrent first runs create them once,
+    /// and an org whose instances were all deleted does not get one back.
     pub fn bootstrap(&self, first_instance: Option<&str>, now: i64) -> ControlResult<()> {
-        let org = self.org.clone();
-        let org_id = self.store.write(|tx| match tx.org_id(&org)? {
-            Some(id) => Ok(id),
-            None => {
-                let id = ids::new_id("org");
-                tx.insert_org(&id, &org, now)?;
-                tx.insert_audit(&id, now, &self.actor, "org.create", &org, None)?;
-                Ok(id)
-            }
-        })?;
-        if let Some(name) = first_instance {
-            let exists = self
-                .store
-                .read(|tx| Ok(!tx.instances(&org_id)?.is_empty()))?;
-            if !exists {
+        if self.store.read(|tx| tx.org_id(&self.org))?.is_some() {
+            return Ok(());
+        }
+        let first = match first_instance {
+            Some(name) => {
                 let spec = InstanceSpec {
                     name: name.to_string(),
                     ..InstanceSpec::default()
                 };
-                match self.create_instance(&spec, now) {
-                    Ok(_) | Err(ControlError::Conflict { .. }) => {}
-                    Err(e) => return Err(e),
-                }
+                let (instance, key) = self.prepare_instance(&spec, now)?;
+                Some((spec, instance, key))
             }
-        }
-        Ok(())
+            None => None,
+        };
+        self.store.write(|tx| {
+            if tx.org_id(&self.org)?.is_some() {
+                return Ok(()); // another process got here first
+            }
+            let id = ids::new_id("org");
+            tx.insert_org(&id, &self.org, now)?;
+            tx.insert_audit(&id, now, &self.actor, "org.create", &self.org, None)?;
+            if let Some((spec, instance, key)) = &first {
+                self.insert_instance(tx, &id, spec, instance, key, now)?;
+            }
+            Ok(())
+        })
     }
 
     /// The org's maximum token lifetime in seconds (`None`: no limit).

@@ -258,3 +258,12 @@ fn the_org_maximum_lifetime_is_enforced_at_the_boundary() {
         .unwrap();
     assert!(cp.set_max_token_lifetime(Some(0), NOW).is_err());
 }
+
+#[test]
+fn an_org_whose_instances_were_deleted_does_not_get_one_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp = plane(&dir);
+    cp.delete_instance("local", false, NOW).unwrap();
+    cp.bootstrap(Some(LOCAL_INSTANCE), NOW + 1).unwrap();
+    assert!(cp.instances().unwrap().is_empty());
+}

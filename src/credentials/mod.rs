@@ -184,7 +184,10 @@ impl Credentials {
         if let Some(dir) = self.file.parent() {
             std::fs::create_dir_all(dir).map_err(|e| self.file_error(&e))?;
         }
-        let tmp = self.file.with_extension("json.tmp");
+        // A temporary name per process, so concurrent writers never rename each other's file.
+        let tmp = self
+            .file
+            .with_extension(format!("json.{}.tmp", std::process::id()));
         let bytes = serde_json::to_vec_pretty(all).map_err(|e| self.file_error(&e))?;
         write_private(&tmp, &bytes).map_err(|e| self.file_error(&e))?;
         std::fs::rename(&tmp, &self.file).map_err(|e| self.file_error(&e))

@@ -61,6 +61,8 @@ pub struct Output {
     pub color_err: bool,
     /// Whether stdout is a terminal (tables and charts for people).
     pub stdout_tty: bool,
+    /// `-v` count: 1 says which files and stores a command uses.
+    pub verbose: u8,
 }
 
 impl Output {
@@ -80,6 +82,7 @@ impl Output {
             color: decide(stdout_tty),
             color_err: decide(stderr_tty),
             stdout_tty,
+            verbose: 0,
         }
     }
 
@@ -162,6 +165,14 @@ impl Output {
     pub fn info(&self, msg: &str) {
         if !self.quiet {
             eprint_line(msg);
+        }
+    }
+
+    /// `debug: …` on stderr, only with `-v`.
+    pub fn debug(&self, msg: &str) {
+        if self.verbose > 0 {
+            let label = Style::Dim.paint("debug:", self.color_err);
+            eprint_line(&format!("{label} {msg}"));
         }
     }
 
