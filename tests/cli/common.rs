@@ -317,3 +317,28 @@ pub fn expect_error(output: &Output, code: i32, error_code: &str) -> String {
 pub fn has_ansi(text: &str) -> bool {
     text.contains("\x1b[")
 }
+
+/// Whether PyJWT and cryptography import (or the test may be skipped outside CI).
+pub fn pyjwt_available() -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import jwt, cryptography"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        skip_or_fail("pip install pyjwt cryptography");
+    }
+    ok
+}
+
+/// Runs a Python script in the test dir with `args`; returns its stdout as JSON.
+pub fn python(env: &TestEnv, script: &str, args: &[&str]) -> Value {
+    let out = env
+        .command("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "python failed:\n{}", stderr(&out));
+    json(&out)
+}

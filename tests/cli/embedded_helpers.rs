@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use crate::common::{TestEnv, expect_error, json, skip_or_fail, stderr};
+use crate::common::{TestEnv, expect_error, stderr};
 use crate::tokens::b64url_decode;
 
 /// The hint every unconfirmed delete must give.
@@ -149,31 +149,6 @@ pub fn expect_hint(out: &Output, exit: i32, code: &str, hint: &str) {
 #[track_caller]
 pub fn expect_unconfirmed(out: &Output) {
     expect_hint(out, 2, "confirmation_required", PASS_YES);
-}
-
-/// Whether PyJWT and cryptography import (or the test may be skipped outside CI).
-pub fn pyjwt_available() -> bool {
-    let ok = std::process::Command::new("python3")
-        .args(["-c", "import jwt, cryptography"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        skip_or_fail("pip install pyjwt cryptography");
-    }
-    ok
-}
-
-/// Runs a Python script in the test dir with `args`; returns its stdout as JSON.
-pub fn python(env: &TestEnv, script: &str, args: &[&str]) -> Value {
-    let out = env
-        .command("python3")
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("python3 runs");
-    assert!(out.status.success(), "python failed:\n{}", stderr(&out));
-    json(&out)
 }
 
 /// Folds the WAL into tok.db and removes it, as any SQLite client's clean close does, so

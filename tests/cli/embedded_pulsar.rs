@@ -8,9 +8,8 @@
 use serde_json::Value;
 
 use crate::common::{TestEnv, expect_error, expect_exit, path_str};
-use crate::embedded_helpers::{
-    broker_conf, data_url_bytes, jwt_parts, new_token, pyjwt_available, python,
-};
+use crate::common::{pyjwt_available, python};
+use crate::embedded_helpers::{broker_conf, data_url_bytes, jwt_parts, new_token};
 
 /// Verifies a token against broker.conf lines as a broker would, and proves a wrong
 /// audience is refused. Arguments: the broker-config file, the token, the HS algorithm

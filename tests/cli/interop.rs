@@ -6,38 +6,9 @@
 
 use serde_json::Value;
 
-use crate::common::{TestEnv, expect_error, expect_exit, json, path_str, skip_or_fail};
+use crate::common::{TestEnv, expect_error, expect_exit, json, path_str, pyjwt_available, python};
 
 const AUDIENCE: &str = "urn:pulsar:interop";
-
-/// Whether PyJWT and cryptography can be imported (or the test may be skipped).
-fn pyjwt_available() -> bool {
-    let ok = std::process::Command::new("python3")
-        .args(["-c", "import jwt, cryptography"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        skip_or_fail("pip install pyjwt cryptography");
-    }
-    ok
-}
-
-/// Runs a Python script in the test dir with `args`; returns its stdout as JSON.
-fn python(env: &TestEnv, script: &str, args: &[&str]) -> Value {
-    let out = env
-        .command("python3")
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "python failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("python prints JSON")
-}
 
 const VERIFY_IN_PYJWT: &str = r#"
 import json, sys, jwt
