@@ -61,6 +61,16 @@ fn check_lifetime(max: Option<i64>, expiry: Expiry, now: i64) -> ControlResult<(
     Ok(())
 }
 
+fn token_not_found(tenant: &str, name_or_id: &str) -> ControlError {
+    ControlError::NotFound {
+        what: "token",
+        name: format!("{tenant}/{name_or_id}"),
+        hint: Some(format!(
+            "list tokens with `tok token list --tenant {tenant}`"
+        )),
+    }
+}
+
 impl<S: Store> ControlPlane<S> {
     pub fn create_token(&self, spec: &TokenSpec, now: i64) -> ControlResult<CreatedToken> {
         let tenant = self.tenant(&spec.tenant)?;
@@ -160,14 +170,7 @@ impl<S: Store> ControlPlane<S> {
         self.store.read(|tx| {
             let tenant = self.tenant_in(tx, tenant)?;
             tx.token(&tenant.id, name_or_id)?
-                .ok_or_else(|| ControlError::NotFound {
-                    what: "token",
-                    name: format!("{}/{name_or_id}", tenant.name),
-                    hint: Some(format!(
-                        "list tokens with `tok token list --tenant {}`",
-                        tenant.name
-                    )),
-                })
+                .ok_or_else(|| token_not_found(&tenant.name, name_or_id))
         })
     }
 
@@ -179,14 +182,7 @@ impl<S: Store> ControlPlane<S> {
             let mut token = tx
                 .token(&t.id, name_or_id)?
                 .filter(|k| k.revoked_at.is_none())
-                .ok_or_else(|| ControlError::NotFound {
-                    what: "token",
-                    name: format!("{}/{name_or_id}", t.name),
-                    hint: Some(format!(
-                        "list tokens with `tok token list --tenant {}`",
-                        t.name
-                    )),
-                })?;
+                .ok_or_else(|| token_not_found(&t.name, name_or_id))?;
             tx.revoke_token(&token.id, now)?;
             token.revoked_at = Some(now);
             let target = format!("{}/{}", t.name, token.name);
