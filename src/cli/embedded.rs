@@ -6,7 +6,10 @@ use std::path::Path;
 
 use crate::config::Paths;
 use crate::control::sqlite::SqliteStore;
-use crate::control::{ControlPlane, LOCAL_INSTANCE, LOCAL_ORG, Sealer, Store, Tx};
+use crate::control::{
+    ControlError, ControlPlane, ControlResult, LOCAL_INSTANCE, LOCAL_ORG, MasterKey, Sealer, Store,
+    Tx,
+};
 use crate::credentials::{Credentials, Location};
 use crate::duration::now;
 use crate::error::{Error, Result};
@@ -18,31 +21,76 @@ pub const MASTER_KEY_ACCOUNT: &str = "embedded-master-key";
 pub type Embedded = ControlPlane<SqliteStore>;
 
 /// Opens the embedded control plane, creating the database, master key, org `local` and
-/// instance `local` on first use.
+/// instance `local` on first use. Afterwards the master key is read from the keyring only
+/// by commands that seal or unseal a key (a keyring round trip costs ~15 ms over D-Bus).
 pub fn open(paths: &Paths, out: &Output) -> Result<Embedded> {
     let db_path = paths.data_dir.join("tok.db");
     let credentials = Credentials::from_env(&paths.data_dir).map_err(Error::from)?;
-    let stored = credentials.get(MASTER_KEY_ACCOUNT).map_err(Error::from)?;
     let store = SqliteStore::open(&db_path).map_err(Error::from)?;
-    let sealer = match stored {
+    let initialised = store
+        .read(|tx| tx.org_id(LOCAL_ORG))
+        .map_err(Error::from)?
+        .is_some();
+    let master = if initialised {
+        let out = out.clone();
+        MasterKey::lazy(move || load_master_key(&credentials, &db_path, &out))
+    } else {
+        let sealer = match credentials.get(MASTER_KEY_ACCOUNT).map_err(Error::from)? {
+            Some((encoded, _)) => Sealer::from_encoded(&encoded).map_err(Error::from)?,
+            // Decided under the database's write lock, so that concurrent first runs agree on
+            // one master key instead of each sealing keys under its own.
+            None => store
+                .write(|tx| Ok(first_master_key(tx, &credentials, &db_path, out)))
+                .map_err(Error::from)??,
+        };
+        MasterKey::ready(sealer)
+    };
+    let plane = ControlPlane::new(store, master, LOCAL_ORG, &actor());
+    plane
+        .bootstrap(Some(LOCAL_INSTANCE), now())
+        .map_err(Error::from)?;
+    Ok(plane)
+}
+
+/// The stored master key of an initialised database; its absence is an error, never a
+/// reason to make a new one (the signing keys are sealed under the old one).
+fn load_master_key(
+    credentials: &Credentials,
+    db_path: &Path,
+    out: &Output,
+) -> ControlResult<Sealer> {
+    let stored = credentials
+        .get(MASTER_KEY_ACCOUNT)
+        .map_err(|e| ControlError::MasterKey {
+            message: e.to_string(),
+            hint: None,
+        })?;
+    match stored {
         Some((encoded, location)) => {
             out.debug(&match location {
                 Location::Keyring => "master key from the OS keyring".to_string(),
                 Location::File(p) => format!("master key from {}", p.display()),
             });
-            Sealer::from_encoded(&encoded).map_err(Error::from)?
+            Sealer::from_encoded(&encoded)
         }
-        // Decided under the database's write lock, so that concurrent first runs agree on
-        // one master key instead of each sealing keys under its own.
-        None => store
-            .write(|tx| Ok(first_master_key(tx, &credentials, &db_path, out)))
-            .map_err(Error::from)??,
-    };
-    let plane = ControlPlane::new(store, sealer, LOCAL_ORG, &actor());
-    plane
-        .bootstrap(Some(LOCAL_INSTANCE), now())
-        .map_err(Error::from)?;
-    Ok(plane)
+        None => Err(missing_master_key(credentials, db_path)),
+    }
+}
+
+fn missing_master_key(credentials: &Credentials, db_path: &Path) -> ControlError {
+    ControlError::MasterKey {
+        message: format!(
+            "the master key for {} is missing from the OS keyring and from {}; without it \
+             the signing keys cannot be decrypted",
+            db_path.display(),
+            credentials.file_path().display()
+        ),
+        hint: Some(
+            "unlock the keyring that held it (TOK_CREDENTIAL_STORE selects where tok looks), \
+             or move the database aside to start afresh"
+                .into(),
+        ),
+    }
 }
 
 /// The master key another process stored meanwhile, or a new one for a database that holds
@@ -57,17 +105,7 @@ fn first_master_key(
         return Sealer::from_encoded(&encoded).map_err(Error::from);
     }
     if tx.org_id(LOCAL_ORG).map_err(Error::from)?.is_some() {
-        return Err(Error::other(format!(
-            "the master key for {} is missing from the OS keyring and from {}; without it \
-             the signing keys cannot be decrypted",
-            db_path.display(),
-            credentials.file_path().display()
-        ))
-        .with_code("master_key_missing")
-        .with_hint(
-            "unlock the keyring that held it (TOK_CREDENTIAL_STORE selects where tok looks), \
-             or move the database aside to start afresh",
-        ));
+        return Err(missing_master_key(credentials, db_path).into());
     }
     let encoded = Sealer::generate_master_key().map_err(Error::from)?;
     let stored = credentials

@@ -26,6 +26,12 @@ pub enum ControlError {
         message: String,
         hint: Option<String>,
     },
+    /// The master key that seals signing keys cannot be had.
+    #[error("{message}")]
+    MasterKey {
+        message: String,
+        hint: Option<String>,
+    },
     /// Key material could not be used (sealing, unsealing, signing).
     #[error("{0}")]
     Crypto(String),
@@ -62,6 +68,9 @@ impl From<ControlError> for Error {
             ControlError::Conflict { hint, .. } => with_hint(Error::conflict(message), hint),
             ControlError::Store { hint, .. } => {
                 with_hint(Error::other(message).with_code("database"), hint)
+            }
+            ControlError::MasterKey { hint, .. } => {
+                with_hint(Error::other(message).with_code("master_key_missing"), hint)
             }
             ControlError::Crypto(_) => Error::other(message).with_code("key_material"),
         }

@@ -238,7 +238,7 @@ impl<S: Store> ControlPlane<S> {
         let key_line = match &key.public_der {
             Some(der) => format!("tokenPublicKey=data:;base64,{}", STANDARD.encode(der)),
             None => {
-                let secret = self.sealer.open(&key.kid, &key.sealed)?;
+                let secret = self.master.get()?.open(&key.kid, &key.sealed)?;
                 format!("tokenSecretKey=data:;base64,{}", STANDARD.encode(secret))
             }
         };
@@ -285,7 +285,7 @@ impl<S: Store> ControlPlane<S> {
     /// The active signing key of an instance, unsealed and parsed.
     pub(super) fn signer(&self, instance: &Instance) -> ControlResult<Signer> {
         let key = self.active_key(instance)?;
-        let bytes = self.sealer.open(&key.kid, &key.sealed)?;
+        let bytes = self.master.get()?.open(&key.kid, &key.sealed)?;
         let private = match key.algorithm.family() {
             Family::Hmac => keys::parse_secret_key(&bytes),
             _ => keys::parse_private_key(&bytes),
@@ -327,7 +327,7 @@ impl<S: Store> ControlPlane<S> {
             kid: kid.to_string(),
             instance_id: instance_id.to_string(),
             algorithm,
-            sealed: self.sealer.seal(kid, private)?,
+            sealed: self.master.get()?.seal(kid, private)?,
             public_der,
             created_at: now,
             retired_at: None,

@@ -15,7 +15,7 @@ mod tokens;
 pub use error::{ControlError, ControlResult};
 pub use instances::{InstanceSpec, KeyImport, Rotation};
 pub use model::{AuditRecord, Instance, SigningKey, Tenant, Token};
-pub use seal::{MASTER_KEY_LEN, Sealer};
+pub use seal::{MASTER_KEY_LEN, MasterKey, Sealer};
 pub use store::{Store, Tx};
 pub use tokens::{CreatedToken, TokenSpec};
 
@@ -27,19 +27,24 @@ pub const LOCAL_INSTANCE: &str = "local";
 /// The control plane for one org, acting for one principal.
 pub struct ControlPlane<S: Store> {
     store: S,
-    sealer: Sealer,
+    master: MasterKey,
     org: String,
     actor: String,
 }
 
 impl<S: Store> ControlPlane<S> {
-    pub fn new(store: S, sealer: Sealer, org: &str, actor: &str) -> Self {
+    pub fn new(store: S, master: MasterKey, org: &str, actor: &str) -> Self {
         ControlPlane {
             store,
-            sealer,
+            master,
             org: org.to_string(),
             actor: actor.to_string(),
         }
+    }
+
+    /// The store, for callers that coordinate on it (the embedded mode's first run).
+    pub fn store(&self) -> &S {
+        &self.store
     }
 
     pub fn org(&self) -> &str {

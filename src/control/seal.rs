@@ -81,6 +81,44 @@ impl Sealer {
     }
 }
 
+/// The master key as the control plane holds it: ready, or loaded on first use, so that
+/// commands which never touch key material (listings) never ask the keyring.
+pub struct MasterKey {
+    cell: std::sync::OnceLock<Sealer>,
+    load: Option<Loader>,
+}
+
+type Loader = Box<dyn Fn() -> ControlResult<Sealer> + Send + Sync>;
+
+impl MasterKey {
+    pub fn ready(sealer: Sealer) -> MasterKey {
+        MasterKey {
+            cell: std::sync::OnceLock::from(sealer),
+            load: None,
+        }
+    }
+
+    pub fn lazy(load: impl Fn() -> ControlResult<Sealer> + Send + Sync + 'static) -> MasterKey {
+        MasterKey {
+            cell: std::sync::OnceLock::new(),
+            load: Some(Box::new(load)),
+        }
+    }
+
+    /// The sealer, loading it the first time.
+    pub fn get(&self) -> ControlResult<&Sealer> {
+        if let Some(sealer) = self.cell.get() {
+            return Ok(sealer);
+        }
+        let load = self
+            .load
+            .as_ref()
+            .ok_or_else(|| ControlError::Crypto("no master key was configured".into()))?;
+        let sealer = load()?;
+        Ok(self.cell.get_or_init(|| sealer))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ const NOW: i64 = 1_800_000_000;
 fn plane(dir: &tempfile::TempDir) -> ControlPlane<SqliteStore> {
     let store = SqliteStore::open(&dir.path().join("tok.db")).unwrap();
     let sealer = Sealer::from_encoded(&Sealer::generate_master_key().unwrap()).unwrap();
-    let cp = ControlPlane::new(store, sealer, LOCAL_ORG, "local:test");
+    let cp = ControlPlane::new(store, MasterKey::ready(sealer), LOCAL_ORG, "local:test");
     cp.bootstrap(Some(LOCAL_INSTANCE), NOW).unwrap();
     cp
 }
