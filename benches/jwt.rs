@@ -305,7 +305,7 @@ criterion_group! {
 fn main() {
     jwt();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let benching = args.iter().any(|a| a == "--bench");
+    let benching = args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--list");
     let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
     if benching
         && (filters.is_empty() || filters.iter().any(|f| "rs256_paired".contains(f.as_str())))

@@ -23,7 +23,7 @@ fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-cargo build --release --bin tok
+cargo build --release
 tok="${CARGO_TARGET_DIR:-$root/target}/release/tok"
 if [[ ! -x "$tok" ]]; then
     echo "startup.sh: $tok was not built" >&2
@@ -70,6 +70,8 @@ if command -v jq >/dev/null 2>&1; then
         | "| Command | Mean ± σ [ms] | Median [ms] | Min [ms] | Mean − /bin/true [ms] | Median − /bin/true [ms] |",
           "|:---|---:|---:|---:|---:|---:|",
           (.results[]
-           | "| `\(.command)` | \(.mean | ms) ± \(.stddev | ms) | \(.median | ms) | \(.min | ms) | \((.mean - $base.mean) | ms) ± \(((.stddev * .stddev + $base.stddev * $base.stddev) | sqrt) | ms) | \((.median - $base.median) | ms) |")
+           | "| `\(.command)` | \(.mean | ms) ± \(.stddev | ms) | \(.median | ms) | \(.min | ms) | "
+             + (if .command == $base.command then "— | — |"
+                else "\((.mean - $base.mean) | ms) ± \(((.stddev * .stddev + $base.stddev * $base.stddev) | sqrt) | ms) | \((.median - $base.median) | ms) |" end))
     ' "$work/startup.json"
 fi
