@@ -70,10 +70,7 @@ fn man_pages(cmd: &clap::Command, name: &str, files: &mut Vec<(PathBuf, Vec<u8>)
     let man = clap_mangen::Man::new(page_cmd);
     // Rendering into a Vec cannot fail.
     if man.render(&mut buf).is_ok() {
-        append_exit_status(
-            &mut buf,
-            cmd.get_after_long_help().is_none() || name != "tok",
-        );
+        append_exit_status(&mut buf, name != "tok");
         files.push((Path::new("man").join(format!("{name}.1")), buf));
     }
     for sub in cmd.get_subcommands() {
