@@ -7,12 +7,12 @@ use serde::Serialize;
 
 use super::Ctx;
 use super::jwt::{key_error, parse_alg};
-use crate::control::{Instance, InstanceSpec, KeyImport, SigningKey};
+use crate::control::{Instance, InstanceSpec, KeyImport, SigningKey, refuse_while_tenants};
 use crate::duration::{now, relative, rfc3339};
 use crate::error::{Error, Result};
 use crate::jwt::{Algorithm, B64URL};
 use crate::keys::read_keyref;
-use crate::output::{Render, kv_table};
+use crate::output::Render;
 
 const INSTANCE_JSON: &str = "\
 JSON fields (-o json): name, algorithm, audience, issuer (null when not set), kid (the active
@@ -162,23 +162,19 @@ impl Render for InstanceView {
             self.created_at.clone().unwrap_or_default(),
         ]
     }
-    fn table(&self, _: &crate::output::Output) -> String {
-        let mut pairs: Vec<(String, String)> = Self::columns()
-            .iter()
-            .map(|c| c.replace('_', " "))
-            .zip(self.cells())
-            .collect();
-        for k in self.keys.iter().flatten() {
+    fn extra_pairs(&self) -> Vec<(String, String)> {
+        let keys = self.keys.iter().flatten();
+        keys.map(|k| {
             let state = match &k.retired_at {
                 Some(at) => format!("retired {at}"),
                 None => "active".into(),
             };
-            pairs.push((
+            (
                 "key".into(),
                 format!("{} ({}, {state})", k.kid, k.algorithm),
-            ));
-        }
-        kv_table(&pairs)
+            )
+        })
+        .collect()
     }
 }
 
@@ -230,11 +226,7 @@ pub fn run(ctx: &Ctx, cmd: InstanceCommand) -> Result<()> {
         InstanceCommand::Delete { name, cascade } => {
             let instance = cp.instance(&name).map_err(Error::from)?;
             let tenants = cp.tenants(Some(&instance.name)).map_err(Error::from)?;
-            if !tenants.is_empty() && !cascade {
-                // Let the control plane refuse with its message before anyone is asked.
-                cp.delete_instance(&name, false, now())
-                    .map_err(Error::from)?;
-            }
+            refuse_while_tenants(&name, &tenants, cascade).map_err(Error::from)?;
             let tokens: i64 = tenants.iter().map(|t| t.token_count).sum();
             let question = if tenants.is_empty() {
                 format!("Type the instance name '{name}' to delete it and its signing keys")

@@ -174,25 +174,20 @@ impl Render for TokenView {
             _ => None,
         }
     }
+    fn extra_pairs(&self) -> Vec<(String, String)> {
+        vec![
+            ("instance".into(), self.instance.clone()),
+            (
+                "description".into(),
+                self.description.clone().unwrap_or_default(),
+            ),
+        ]
+    }
     fn table(&self, _out: &Output) -> String {
         match &self.token {
             // On create, stdout carries the token alone.
             Some(jwt) => jwt.clone(),
-            None => {
-                let pairs: Vec<(String, String)> = Self::columns()
-                    .iter()
-                    .map(|c| c.replace('_', " "))
-                    .zip(self.cells())
-                    .chain([
-                        ("instance".into(), self.instance.clone()),
-                        (
-                            "description".into(),
-                            self.description.clone().unwrap_or_default(),
-                        ),
-                    ])
-                    .collect();
-                crate::output::kv_table(&pairs)
-            }
+            None => crate::output::detail_table(self),
         }
     }
 }

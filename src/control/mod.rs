@@ -13,7 +13,7 @@ mod tenants;
 mod tokens;
 
 pub use error::{ControlError, ControlResult};
-pub use instances::{InstanceSpec, KeyImport, Rotation};
+pub use instances::{InstanceSpec, KeyImport, Rotation, refuse_while_tenants};
 pub use model::{AuditRecord, Instance, SigningKey, Tenant, Token};
 pub use seal::{MASTER_KEY_LEN, MasterKey, Sealer};
 pub use store::{Store, Tx};

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 
 pub use prompt::{Confirm, confirm_by_name};
 pub use style::Style;
-pub use table::{Render, grid, kv_table, list_table};
+pub use table::{Render, detail_table, grid, kv_table, list_table};
 
 /// `-o/--output`: how data on stdout is shaped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize)]

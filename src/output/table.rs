@@ -24,15 +24,26 @@ pub trait Render: Serialize {
         None
     }
 
-    /// The table view of one resource: a key/value listing by default.
-    fn table(&self, _out: &Output) -> String {
-        let pairs: Vec<(String, String)> = Self::columns()
-            .iter()
-            .map(|c| c.replace('_', " "))
-            .zip(self.cells())
-            .collect();
-        kv_table(&pairs)
+    /// Rows the key/value view shows after the columns (details a list leaves out).
+    fn extra_pairs(&self) -> Vec<(String, String)> {
+        Vec::new()
     }
+
+    /// The table view of one resource: [`detail_table`] by default.
+    fn table(&self, _out: &Output) -> String {
+        detail_table(self)
+    }
+}
+
+/// One resource as key/value rows: each column and its cell, then its `extra_pairs()`.
+pub fn detail_table<T: Render + ?Sized>(item: &T) -> String {
+    let mut pairs: Vec<(String, String)> = T::columns()
+        .iter()
+        .map(|c| c.replace('_', " "))
+        .zip(item.cells())
+        .collect();
+    pairs.extend(item.extra_pairs());
+    kv_table(&pairs)
 }
 
 /// A borderless, aligned table with an upper-case header row.
