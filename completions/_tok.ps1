@@ -43,6 +43,11 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
             [CompletionResult]::new('instance', 'instance', [CompletionResultType]::ParameterValue, 'Instances (Pulsar clusters), their signing keys and broker.conf lines')
             [CompletionResult]::new('org', 'org', [CompletionResultType]::ParameterValue, 'Org settings, such as the maximum token lifetime')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The audit trail: every change, who made it and when')
+            [CompletionResult]::new('user', 'user', [CompletionResultType]::ParameterValue, 'People who log in to a server with a password')
+            [CompletionResult]::new('server', 'server', [CompletionResultType]::ParameterValue, 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Log in to a server: the session token goes to the OS keyring, the server to the profile')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'End the profile''s session and remove its credential')
+            [CompletionResult]::new('whoami', 'whoami', [CompletionResultType]::ParameterValue, 'Show who the profile acts as: principal, org, server, roles, session expiry')
             [CompletionResult]::new('jwt', 'jwt', [CompletionResultType]::ParameterValue, 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage profiles: which control plane tok talks to, and as whom')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -683,6 +688,311 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
         'tok;audit;help;help' {
             break
         }
+        'tok;user' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a user (an administrator of the org)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List users')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Show a user')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a user and end its sessions (asks you to type the username)')
+            [CompletionResult]::new('set-password', 'set-password', [CompletionResultType]::ParameterValue, 'Set a user''s password; unlocks the account and ends its sessions')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'tok;user;create' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the password from stdin instead of a hidden prompt')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tok;user;list' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tok;user;get' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tok;user;delete' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tok;user;set-password' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the password from stdin instead of a hidden prompt')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tok;user;help' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a user (an administrator of the org)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List users')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Show a user')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a user and end its sessions (asks you to type the username)')
+            [CompletionResult]::new('set-password', 'set-password', [CompletionResultType]::ParameterValue, 'Set a user''s password; unlocks the account and ends its sessions')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'tok;user;help;create' {
+            break
+        }
+        'tok;user;help;list' {
+            break
+        }
+        'tok;user;help;get' {
+            break
+        }
+        'tok;user;help;delete' {
+            break
+        }
+        'tok;user;help;set-password' {
+            break
+        }
+        'tok;user;help;help' {
+            break
+        }
+        'tok;server' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create an org, its first instance and its first administrator; prints the credentials once')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'tok;server;start' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on; beyond loopback only with TLS or --insecure-http')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite://PATH (sqlite:///abs/path or sqlite://relative/path) [default: sqlite://<data dir>/server.db]')
+            [CompletionResult]::new('--master-key-file', '--master-key-file', [CompletionResultType]::ParameterName, 'File holding the base64 master key [else TOK_MASTER_KEY]')
+            [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'PEM certificate chain for HTTPS')
+            [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'PEM private key for HTTPS')
+            [CompletionResult]::new('--session-ttl', '--session-ttl', [CompletionResultType]::ParameterName, 'How long a session stays valid after its last use')
+            [CompletionResult]::new('--session-max-lifetime', '--session-max-lifetime', [CompletionResultType]::ParameterName, 'How long after login a session ends however often it is used')
+            [CompletionResult]::new('--lockout-threshold', '--lockout-threshold', [CompletionResultType]::ParameterName, 'Consecutive failed logins that lock an account')
+            [CompletionResult]::new('--lockout-duration', '--lockout-duration', [CompletionResultType]::ParameterName, 'How long a locked account stays locked')
+            [CompletionResult]::new('--shutdown-grace', '--shutdown-grace', [CompletionResultType]::ParameterName, 'How long in-flight requests may take to finish on shutdown')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('--insecure-http', '--insecure-http', [CompletionResultType]::ParameterName, 'Allow plain HTTP on a non-loopback address (tokens and passwords cross the network in clear)')
+            [CompletionResult]::new('--dev', '--dev', [CompletionResultType]::ParameterName, 'Try the API: a temporary database and master key, loopback only, an admin session printed once')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tok;server;init' {
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'sqlite://PATH (sqlite:///abs/path or sqlite://relative/path) [default: sqlite://<data dir>/server.db]')
+            [CompletionResult]::new('--master-key-file', '--master-key-file', [CompletionResultType]::ParameterName, 'File holding the base64 master key [else TOK_MASTER_KEY]')
+            [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org to create')
+            [CompletionResult]::new('--admin', '--admin', [CompletionResultType]::ParameterName, 'The first administrator''s username')
+            [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'The org''s first instance')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the administrator''s password from stdin instead of generating one')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tok;server;help' {
+            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create an org, its first instance and its first administrator; prints the credentials once')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'tok;server;help;start' {
+            break
+        }
+        'tok;server;help;init' {
+            break
+        }
+        'tok;server;help;help' {
+            break
+        }
+        'tok;login' {
+            [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org you expect to log in to; refused when the account belongs to another')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Username [default: asked]')
+            [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'PEM CA certificates to trust for this server (a private CA); remembered in the profile')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the password from stdin instead of a hidden prompt')
+            [CompletionResult]::new('--with-token', '--with-token', [CompletionResultType]::ParameterName, 'Read a session token from stdin instead of logging in with a password (for CI)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tok;logout' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tok;whoami' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'tok;jwt' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
@@ -1050,6 +1360,11 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
             [CompletionResult]::new('instance', 'instance', [CompletionResultType]::ParameterValue, 'Instances (Pulsar clusters), their signing keys and broker.conf lines')
             [CompletionResult]::new('org', 'org', [CompletionResultType]::ParameterValue, 'Org settings, such as the maximum token lifetime')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The audit trail: every change, who made it and when')
+            [CompletionResult]::new('user', 'user', [CompletionResultType]::ParameterValue, 'People who log in to a server with a password')
+            [CompletionResult]::new('server', 'server', [CompletionResultType]::ParameterValue, 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Log in to a server: the session token goes to the OS keyring, the server to the profile')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'End the profile''s session and remove its credential')
+            [CompletionResult]::new('whoami', 'whoami', [CompletionResultType]::ParameterValue, 'Show who the profile acts as: principal, org, server, roles, session expiry')
             [CompletionResult]::new('jwt', 'jwt', [CompletionResultType]::ParameterValue, 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage profiles: which control plane tok talks to, and as whom')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -1145,6 +1460,49 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
             break
         }
         'tok;help;audit;list' {
+            break
+        }
+        'tok;help;user' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a user (an administrator of the org)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List users')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Show a user')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a user and end its sessions (asks you to type the username)')
+            [CompletionResult]::new('set-password', 'set-password', [CompletionResultType]::ParameterValue, 'Set a user''s password; unlocks the account and ends its sessions')
+            break
+        }
+        'tok;help;user;create' {
+            break
+        }
+        'tok;help;user;list' {
+            break
+        }
+        'tok;help;user;get' {
+            break
+        }
+        'tok;help;user;delete' {
+            break
+        }
+        'tok;help;user;set-password' {
+            break
+        }
+        'tok;help;server' {
+            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create an org, its first instance and its first administrator; prints the credentials once')
+            break
+        }
+        'tok;help;server;start' {
+            break
+        }
+        'tok;help;server;init' {
+            break
+        }
+        'tok;help;login' {
+            break
+        }
+        'tok;help;logout' {
+            break
+        }
+        'tok;help;whoami' {
             break
         }
         'tok;help;jwt' {

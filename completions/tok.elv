@@ -40,6 +40,11 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand instance 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
             cand org 'Org settings, such as the maximum token lifetime'
             cand audit 'The audit trail: every change, who made it and when'
+            cand user 'People who log in to a server with a password'
+            cand server 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
+            cand login 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
+            cand logout 'End the profile''s session and remove its credential'
+            cand whoami 'Show who the profile acts as: principal, org, server, roles, session expiry'
             cand jwt 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
             cand profile 'Manage profiles: which control plane tok talks to, and as whom'
             cand completion 'Print a shell completion script'
@@ -626,6 +631,288 @@ set edit:completion:arg-completer[tok] = {|@words|
         }
         &'tok;audit;help;help'= {
         }
+        &'tok;user'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Create a user (an administrator of the org)'
+            cand list 'List users'
+            cand get 'Show a user'
+            cand delete 'Delete a user and end its sessions (asks you to type the username)'
+            cand set-password 'Set a user''s password; unlocks the account and ends its sessions'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tok;user;create'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand --password-stdin 'Read the password from stdin instead of a hidden prompt'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;user;list'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;user;get'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;user;delete'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;user;set-password'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand --password-stdin 'Read the password from stdin instead of a hidden prompt'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;user;help'= {
+            cand create 'Create a user (an administrator of the org)'
+            cand list 'List users'
+            cand get 'Show a user'
+            cand delete 'Delete a user and end its sessions (asks you to type the username)'
+            cand set-password 'Set a user''s password; unlocks the account and ends its sessions'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tok;user;help;create'= {
+        }
+        &'tok;user;help;list'= {
+        }
+        &'tok;user;help;get'= {
+        }
+        &'tok;user;help;delete'= {
+        }
+        &'tok;user;help;set-password'= {
+        }
+        &'tok;user;help;help'= {
+        }
+        &'tok;server'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand start 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)'
+            cand init 'Create an org, its first instance and its first administrator; prints the credentials once'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tok;server;start'= {
+            cand --listen 'Address to listen on; beyond loopback only with TLS or --insecure-http'
+            cand --database 'sqlite://PATH (sqlite:///abs/path or sqlite://relative/path) [default: sqlite://<data dir>/server.db]'
+            cand --master-key-file 'File holding the base64 master key [else TOK_MASTER_KEY]'
+            cand --tls-cert 'PEM certificate chain for HTTPS'
+            cand --tls-key 'PEM private key for HTTPS'
+            cand --session-ttl 'How long a session stays valid after its last use'
+            cand --session-max-lifetime 'How long after login a session ends however often it is used'
+            cand --lockout-threshold 'Consecutive failed logins that lock an account'
+            cand --lockout-duration 'How long a locked account stays locked'
+            cand --shutdown-grace 'How long in-flight requests may take to finish on shutdown'
+            cand --log-format 'Log format on stderr'
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand --insecure-http 'Allow plain HTTP on a non-loopback address (tokens and passwords cross the network in clear)'
+            cand --dev 'Try the API: a temporary database and master key, loopback only, an admin session printed once'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;server;init'= {
+            cand --database 'sqlite://PATH (sqlite:///abs/path or sqlite://relative/path) [default: sqlite://<data dir>/server.db]'
+            cand --master-key-file 'File holding the base64 master key [else TOK_MASTER_KEY]'
+            cand --org 'The org to create'
+            cand --admin 'The first administrator''s username'
+            cand --instance 'The org''s first instance'
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand --password-stdin 'Read the administrator''s password from stdin instead of generating one'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;server;help'= {
+            cand start 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)'
+            cand init 'Create an org, its first instance and its first administrator; prints the credentials once'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tok;server;help;start'= {
+        }
+        &'tok;server;help;init'= {
+        }
+        &'tok;server;help;help'= {
+        }
+        &'tok;login'= {
+            cand --org 'The org you expect to log in to; refused when the account belongs to another'
+            cand --username 'Username [default: asked]'
+            cand --ca-cert 'PEM CA certificates to trust for this server (a private CA); remembered in the profile'
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand --password-stdin 'Read the password from stdin instead of a hidden prompt'
+            cand --with-token 'Read a session token from stdin instead of logging in with a password (for CI)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;logout'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;whoami'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'tok;jwt'= {
             cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
             cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
@@ -965,6 +1252,11 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand instance 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
             cand org 'Org settings, such as the maximum token lifetime'
             cand audit 'The audit trail: every change, who made it and when'
+            cand user 'People who log in to a server with a password'
+            cand server 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
+            cand login 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
+            cand logout 'End the profile''s session and remove its credential'
+            cand whoami 'Show who the profile acts as: principal, org, server, roles, session expiry'
             cand jwt 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
             cand profile 'Manage profiles: which control plane tok talks to, and as whom'
             cand completion 'Print a shell completion script'
@@ -1036,6 +1328,37 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand list 'List audit records, oldest first'
         }
         &'tok;help;audit;list'= {
+        }
+        &'tok;help;user'= {
+            cand create 'Create a user (an administrator of the org)'
+            cand list 'List users'
+            cand get 'Show a user'
+            cand delete 'Delete a user and end its sessions (asks you to type the username)'
+            cand set-password 'Set a user''s password; unlocks the account and ends its sessions'
+        }
+        &'tok;help;user;create'= {
+        }
+        &'tok;help;user;list'= {
+        }
+        &'tok;help;user;get'= {
+        }
+        &'tok;help;user;delete'= {
+        }
+        &'tok;help;user;set-password'= {
+        }
+        &'tok;help;server'= {
+            cand start 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)'
+            cand init 'Create an org, its first instance and its first administrator; prints the credentials once'
+        }
+        &'tok;help;server;start'= {
+        }
+        &'tok;help;server;init'= {
+        }
+        &'tok;help;login'= {
+        }
+        &'tok;help;logout'= {
+        }
+        &'tok;help;whoami'= {
         }
         &'tok;help;jwt'= {
             cand decode 'Show a token''s header and claims and what they mean; the signature is not checked'

@@ -42,6 +42,11 @@ complete -c tok -n "__fish_tok_needs_command" -f -a "create" -d 'Shortcut for `t
 complete -c tok -n "__fish_tok_needs_command" -f -a "instance" -d 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
 complete -c tok -n "__fish_tok_needs_command" -f -a "org" -d 'Org settings, such as the maximum token lifetime'
 complete -c tok -n "__fish_tok_needs_command" -f -a "audit" -d 'The audit trail: every change, who made it and when'
+complete -c tok -n "__fish_tok_needs_command" -f -a "user" -d 'People who log in to a server with a password'
+complete -c tok -n "__fish_tok_needs_command" -f -a "server" -d 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
+complete -c tok -n "__fish_tok_needs_command" -f -a "login" -d 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
+complete -c tok -n "__fish_tok_needs_command" -f -a "logout" -d 'End the profile\'s session and remove its credential'
+complete -c tok -n "__fish_tok_needs_command" -f -a "whoami" -d 'Show who the profile acts as: principal, org, server, roles, session expiry'
 complete -c tok -n "__fish_tok_needs_command" -f -a "jwt" -d 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
 complete -c tok -n "__fish_tok_needs_command" -f -a "profile" -d 'Manage profiles: which control plane tok talks to, and as whom'
 complete -c tok -n "__fish_tok_needs_command" -f -a "completion" -d 'Print a shell completion script'
@@ -424,6 +429,195 @@ complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcomman
 complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List audit records, oldest first'
 complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -f -a "create" -d 'Create a user (an administrator of the org)'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -f -a "list" -d 'List users'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -f -a "get" -d 'Show a user'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -f -a "delete" -d 'Delete a user and end its sessions (asks you to type the username)'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -f -a "set-password" -d 'Set a user\'s password; unlocks the account and ends its sessions'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from create" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from create" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from create" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from create" -l password-stdin -d 'Read the password from stdin instead of a hidden prompt'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from list" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from list" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from list" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from get" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from get" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from get" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from get" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from get" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from get" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from delete" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from delete" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from delete" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from delete" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from set-password" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from set-password" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from set-password" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from set-password" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from set-password" -l password-stdin -d 'Read the password from stdin instead of a hidden prompt'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from set-password" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from set-password" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from set-password" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from set-password" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from set-password" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from set-password" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a user (an administrator of the org)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "list" -d 'List users'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "get" -d 'Show a user'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a user and end its sessions (asks you to type the username)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "set-password" -d 'Set a user\'s password; unlocks the account and ends its sessions'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -f -a "start" -d 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -f -a "init" -d 'Create an org, its first instance and its first administrator; prints the credentials once'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l listen -d 'Address to listen on; beyond loopback only with TLS or --insecure-http' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l database -d 'sqlite://PATH (sqlite:///abs/path or sqlite://relative/path) [default: sqlite://<data dir>/server.db]' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l master-key-file -d 'File holding the base64 master key [else TOK_MASTER_KEY]' -r -F
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l tls-cert -d 'PEM certificate chain for HTTPS' -r -F
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l tls-key -d 'PEM private key for HTTPS' -r -F
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l session-ttl -d 'How long a session stays valid after its last use' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l session-max-lifetime -d 'How long after login a session ends however often it is used' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l lockout-threshold -d 'Consecutive failed logins that lock an account' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l lockout-duration -d 'How long a locked account stays locked' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l shutdown-grace -d 'How long in-flight requests may take to finish on shutdown' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l insecure-http -d 'Allow plain HTTP on a non-loopback address (tokens and passwords cross the network in clear)'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l dev -d 'Try the API: a temporary database and master key, loopback only, an admin session printed once'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -l database -d 'sqlite://PATH (sqlite:///abs/path or sqlite://relative/path) [default: sqlite://<data dir>/server.db]' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -l master-key-file -d 'File holding the base64 master key [else TOK_MASTER_KEY]' -r -F
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -l org -d 'The org to create' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -l admin -d 'The first administrator\'s username' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -l instance -d 'The org\'s first instance' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -l password-stdin -d 'Read the administrator\'s password from stdin instead of generating one'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "start" -d 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create an org, its first instance and its first administrator; prints the credentials once'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand login" -l org -d 'The org you expect to log in to; refused when the account belongs to another' -r
+complete -c tok -n "__fish_tok_using_subcommand login" -l username -d 'Username [default: asked]' -r
+complete -c tok -n "__fish_tok_using_subcommand login" -l ca-cert -d 'PEM CA certificates to trust for this server (a private CA); remembered in the profile' -r -F
+complete -c tok -n "__fish_tok_using_subcommand login" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand login" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand login" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand login" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand login" -l password-stdin -d 'Read the password from stdin instead of a hidden prompt'
+complete -c tok -n "__fish_tok_using_subcommand login" -l with-token -d 'Read a session token from stdin instead of logging in with a password (for CI)'
+complete -c tok -n "__fish_tok_using_subcommand login" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand login" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand login" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand login" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand login" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand logout" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand logout" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand logout" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand logout" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand logout" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand logout" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand logout" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand logout" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand logout" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand whoami" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand whoami" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand whoami" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand whoami" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand whoami" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand whoami" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand whoami" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand whoami" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand whoami" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand whoami" -s V -l version -d 'Print version'
 complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
 complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
 complete -c tok -n "__fish_tok_using_subcommand jwt; and not __fish_seen_subcommand_from decode verify create create-secret-key create-key-pair help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
@@ -645,17 +839,22 @@ complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s q -l quiet -d 
 complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
 complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "tenant" -d 'Pulsar tenants on an instance'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "token" -d 'Streaming tokens: Pulsar JWTs for a tenant, shown once'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "create" -d 'Shortcut for `tok token create`'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "instance" -d 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "org" -d 'Org settings, such as the maximum token lifetime'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "audit" -d 'The audit trail: every change, who made it and when'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "jwt" -d 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "profile" -d 'Manage profiles: which control plane tok talks to, and as whom'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "completion" -d 'Print a shell completion script'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "generate-docs" -d 'Write the man pages and completion scripts into a directory (for packagers)'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit jwt profile completion generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "tenant" -d 'Pulsar tenants on an instance'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "token" -d 'Streaming tokens: Pulsar JWTs for a tenant, shown once'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "create" -d 'Shortcut for `tok token create`'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "instance" -d 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "org" -d 'Org settings, such as the maximum token lifetime'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "audit" -d 'The audit trail: every change, who made it and when'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "user" -d 'People who log in to a server with a password'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "server" -d 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "login" -d 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "logout" -d 'End the profile\'s session and remove its credential'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "whoami" -d 'Show who the profile acts as: principal, org, server, roles, session expiry'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "jwt" -d 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "profile" -d 'Manage profiles: which control plane tok talks to, and as whom'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "completion" -d 'Print a shell completion script'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "generate-docs" -d 'Write the man pages and completion scripts into a directory (for packagers)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "create" -d 'Create a tenant (Pulsar names: letters, digits, _ - = : .)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "list" -d 'List tenants'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "get" -d 'Show a tenant'
@@ -674,6 +873,13 @@ complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from org" -f -a "show" -d 'Show the org\'s settings'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from org" -f -a "set-max-token-lifetime" -d 'Set the longest lifetime a new token may have (`none` removes the limit)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit records, oldest first'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "create" -d 'Create a user (an administrator of the org)'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "list" -d 'List users'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "get" -d 'Show a user'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "delete" -d 'Delete a user and end its sessions (asks you to type the username)'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "set-password" -d 'Set a user\'s password; unlocks the account and ends its sessions'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "start" -d 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "init" -d 'Create an org, its first instance and its first administrator; prints the credentials once'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from jwt" -f -a "decode" -d 'Show a token\'s header and claims and what they mean; the signature is not checked'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from jwt" -f -a "verify" -d 'Check a token\'s signature and claims against a key, as a broker would'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from jwt" -f -a "create" -d 'Mint a token signed with a secret or private key'

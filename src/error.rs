@@ -1,6 +1,7 @@
 //! The one error type the CLI reports: a kind that picks the exit code, a stable
 //! machine code, a message, and an optional hint naming the next step.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// What went wrong, as far as a script is concerned: each kind has one exit code.
@@ -58,7 +59,7 @@ impl ErrorKind {
 #[derive(Debug, Clone)]
 pub struct Error {
     pub kind: ErrorKind,
-    pub code: &'static str,
+    pub code: Cow<'static, str>,
     pub message: String,
     pub hint: Option<String>,
 }
@@ -69,7 +70,7 @@ impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
-            code: kind.default_code(),
+            code: Cow::Borrowed(kind.default_code()),
             message: message.into(),
             hint: None,
         }
@@ -100,8 +101,8 @@ impl Error {
     }
 
     /// Replaces the machine code (`{"error":{"code":…}}`) with a finer one.
-    pub fn with_code(mut self, code: &'static str) -> Self {
-        self.code = code;
+    pub fn with_code(mut self, code: impl Into<Cow<'static, str>>) -> Self {
+        self.code = code.into();
         self
     }
 

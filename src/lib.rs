@@ -4,6 +4,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod control;
 pub mod credentials;
@@ -11,4 +12,6 @@ pub mod duration;
 pub mod error;
 pub mod jwt;
 pub mod keys;
+pub mod model;
 pub mod output;
+pub mod server;

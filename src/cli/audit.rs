@@ -1,10 +1,9 @@
 //! `tok audit list`: who changed what, when. Never holds a secret.
 
 use clap::Subcommand;
-use serde::Serialize;
 
 use super::Ctx;
-use crate::control::AuditRecord;
+use crate::model::AuditEntry;
 use crate::duration::{now, parse_duration, parse_instant, relative, rfc3339};
 use crate::error::{Error, Result};
 use crate::output::Render;
@@ -14,7 +13,8 @@ pub enum AuditCommand {
     /// List audit records, oldest first
     #[command(after_long_help = "\
 JSON fields (-o json): id, at (RFC 3339), actor, action (e.g. tenant.create, token.delete),
-target, detail (null when none).")]
+target, detail (null when none), source (the client address for changes made through
+a server; null when embedded).")]
     List {
         /// Only records from this long ago (7d, 12h) or since an RFC 3339 time
         #[arg(long, value_name = "DURATION|TIME")]
@@ -22,25 +22,13 @@ target, detail (null when none).")]
     },
 }
 
-#[derive(Debug, Serialize)]
-struct AuditView {
-    id: i64,
-    at: Option<String>,
-    actor: String,
-    action: String,
-    target: String,
-    detail: Option<String>,
-    #[serde(skip)]
-    ts: i64,
-}
-
-impl Render for AuditView {
+impl Render for AuditEntry {
     fn columns() -> &'static [&'static str] {
         &["at", "actor", "action", "target", "detail"]
     }
     fn cells(&self) -> Vec<String> {
         vec![
-            relative(self.ts, now()),
+            relative(self.at, now()),
             self.actor.clone(),
             self.action.clone(),
             self.target.clone(),
@@ -49,7 +37,7 @@ impl Render for AuditView {
     }
     fn csv_row(&self) -> Vec<String> {
         vec![
-            self.at.clone().unwrap_or_default(),
+            rfc3339(self.at).unwrap_or_default(),
             self.actor.clone(),
             self.action.clone(),
             self.target.clone(),
@@ -71,18 +59,5 @@ pub fn run(ctx: &Ctx, cmd: AuditCommand) -> Result<()> {
             now - secs as i64
         }
     };
-    let records = ctx.control()?.audit(since).map_err(Error::from)?;
-    let views: Vec<AuditView> = records
-        .into_iter()
-        .map(|r: AuditRecord| AuditView {
-            id: r.id,
-            at: rfc3339(r.at),
-            ts: r.at,
-            actor: r.actor,
-            action: r.action,
-            target: r.target,
-            detail: r.detail,
-        })
-        .collect();
-    ctx.out.list(&views)
+    ctx.out.list(&ctx.api()?.audit(since)?)
 }

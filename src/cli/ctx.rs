@@ -4,7 +4,9 @@
 use std::cell::OnceCell;
 
 use super::GlobalArgs;
-use super::embedded::{self, Embedded};
+use super::embedded;
+use crate::client::{Api, Client, ClientOptions};
+use crate::credentials::Credentials;
 use crate::config::{Config, Paths, ResolvedProfile};
 use crate::error::{Error, Result};
 use crate::output::{Confirm, Format, Output, confirm_by_name};
@@ -13,8 +15,16 @@ pub struct Ctx {
     pub out: Output,
     pub global: GlobalArgs,
     config: OnceCell<Result<(Paths, Config)>>,
-    control: OnceCell<Embedded>,
+    api: OnceCell<Box<dyn Api>>,
 }
+
+/// The keyring account that holds a profile's session or application token.
+pub fn credential_account(profile: &str) -> String {
+    format!("profile:{profile}")
+}
+
+/// How long a request to a server may take.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Ctx {
     /// Builds the context; the config file is read here only to learn the profile's
@@ -39,7 +49,7 @@ impl Ctx {
             out,
             global: global.clone(),
             config,
-            control: OnceCell::new(),
+            api: OnceCell::new(),
         }
     }
 
@@ -59,32 +69,101 @@ impl Ctx {
             .map_err(Error::from)
     }
 
-    /// The control plane this command talks to: the embedded one for the `local` profile
-    /// (opened on first use, never for offline commands).
-    pub fn control(&self) -> Result<&Embedded> {
-        if let Some(plane) = self.control.get() {
-            return Ok(plane);
+    /// The control plane this command talks to: the embedded one for a profile without a
+    /// server (opened on first use, never for offline commands), else the profile's server.
+    pub fn api(&self) -> Result<&dyn Api> {
+        if let Some(api) = self.api.get() {
+            return Ok(api.as_ref());
         }
         let profile = self.profile()?;
-        if let Some(server) = self.global.server.as_ref().or(profile.server.as_ref()) {
-            return Err(Error::usage(format!(
-                "profile '{}' names the server {server}, and this build of tok runs the control \
-                 plane embedded only",
-                profile.name
-            ))
-            .with_hint(
-                "use the embedded control plane with `--profile local` or `tok profile use local`",
-            ));
+        let (paths, _) = self.config()?;
+        let api: Box<dyn Api> = match self.server(&profile) {
+            None => {
+                self.out.debug(&format!(
+                    "profile '{}' (from {}): embedded control plane in {}",
+                    profile.name,
+                    paths.config_file().display(),
+                    paths.data_dir.display()
+                ));
+                Box::new(embedded::open(paths, &self.out)?)
+            }
+            Some(server) => {
+                let token = self.token(&profile, &server)?;
+                self.out.debug(&format!(
+                    "profile '{}' (from {}): server {server}",
+                    profile.name,
+                    paths.config_file().display()
+                ));
+                Box::new(self.client(&profile, &server, Some(token))?)
+            }
+        };
+        Ok(self.api.get_or_init(|| api).as_ref())
+    }
+
+    /// The server this command talks to: `--server`/`TOK_SERVER`, else the profile's.
+    pub fn server(&self, profile: &ResolvedProfile) -> Option<String> {
+        self.global
+            .server
+            .clone()
+            .or_else(|| profile.server.clone())
+            .map(|s| s.trim_end_matches('/').to_string())
+    }
+
+    /// A client for `server` acting with `token`.
+    pub fn client(
+        &self,
+        profile: &ResolvedProfile,
+        server: &str,
+        token: Option<String>,
+    ) -> Result<Client> {
+        let ca_cert = match std::env::var_os("TOK_CA_CERT")
+            .map(std::path::PathBuf::from)
+            .or_else(|| profile.ca_cert.as_ref().map(Into::into))
+        {
+            Some(path) => Some(std::fs::read(&path).map_err(|e| {
+                Error::usage(format!("cannot read the CA certificate {}: {e}", path.display()))
+            })?),
+            None => None,
+        };
+        let same_server = profile.server.as_deref().map(|s| s.trim_end_matches('/')) == Some(server);
+        Client::new(ClientOptions {
+            server: server.to_string(),
+            org: if same_server { profile.org.clone() } else { None },
+            token,
+            ca_cert,
+            timeout: REQUEST_TIMEOUT,
+        })
+    }
+
+    /// The credential for `server`: `TOK_TOKEN`, else the one `tok login` kept for the profile.
+    fn token(&self, profile: &ResolvedProfile, server: &str) -> Result<String> {
+        if let Ok(token) = std::env::var("TOK_TOKEN") {
+            let token = token.trim().to_string();
+            if token.is_empty() {
+                return Err(Error::usage("TOK_TOKEN is set but empty"));
+            }
+            return Ok(token);
+        }
+        let not_logged_in = || {
+            Error::denied(format!("not logged in to {server} (profile '{}')", profile.name))
+                .with_code("not_logged_in")
+                .with_hint(format!(
+                    "run `tok login --server {server} --profile {}`, or set TOK_TOKEN",
+                    profile.name
+                ))
+        };
+        if profile.server.as_deref().map(|s| s.trim_end_matches('/')) != Some(server) {
+            return Err(not_logged_in());
         }
         let (paths, _) = self.config()?;
-        self.out.debug(&format!(
-            "profile '{}' (from {}): embedded control plane in {}",
-            profile.name,
-            paths.config_file().display(),
-            paths.data_dir.display()
-        ));
-        let plane = embedded::open(paths, &self.out)?;
-        Ok(self.control.get_or_init(|| plane))
+        let credentials = Credentials::from_env(&paths.data_dir).map_err(Error::from)?;
+        match credentials
+            .get(&credential_account(&profile.name))
+            .map_err(Error::from)?
+        {
+            Some((token, _)) => Ok(token),
+            None => Err(not_logged_in()),
+        }
     }
 
     /// `--instance` if given, else the profile's default instance.

@@ -54,6 +54,10 @@ pub fn render_all() -> Vec<(PathBuf, Vec<u8>)> {
     let mut root = Cli::command();
     root.build();
     man_pages(&root, "tok", &mut files);
+    files.push((
+        PathBuf::from("openapi.json"),
+        crate::server::openapi_json().into_bytes(),
+    ));
     files
 }
 

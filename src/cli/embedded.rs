@@ -4,7 +4,10 @@
 
 use std::path::Path;
 
+use crate::client::Api;
 use crate::config::Paths;
+use crate::control::users::ADMIN_ROLE;
+use crate::model;
 use crate::control::sqlite::SqliteStore;
 use crate::control::{
     ControlError, ControlPlane, ControlResult, LOCAL_INSTANCE, LOCAL_ORG, MasterKey, Sealer, Store,
@@ -127,4 +130,96 @@ fn actor() -> String {
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".into());
     format!("local:{user}")
+}
+
+/// Users, passwords and sessions belong to servers; the embedded mode has one owner.
+fn no_users() -> Error {
+    Error::usage("users log in to a `tok server`; the embedded control plane has one local owner")
+        .with_hint("start a server with `tok server start`, or use a server profile (`tok login`)")
+}
+
+impl Api for Embedded {
+    fn org(&self) -> Result<model::Org> {
+        Ok(self.org_info()?)
+    }
+    fn set_max_token_lifetime(&self, secs: Option<i64>) -> Result<model::Org> {
+        let req = model::OrgUpdate {
+            max_token_lifetime_seconds: secs,
+        };
+        Ok(self.update_org(&req, now())?)
+    }
+    fn audit(&self, since: i64) -> Result<Vec<model::AuditEntry>> {
+        Ok(self.audit_entries(since)?)
+    }
+    fn create_instance(&self, req: &model::CreateInstance) -> Result<model::Instance> {
+        Ok(self.create_instance_req(req, now())?)
+    }
+    fn instances(&self) -> Result<Vec<model::Instance>> {
+        Ok(self.instances_info()?)
+    }
+    fn instance(&self, name: &str) -> Result<model::Instance> {
+        Ok(self.instance_info(name)?)
+    }
+    fn delete_instance(&self, name: &str, cascade: bool) -> Result<model::Deleted> {
+        Ok(self.delete_instance_req(name, cascade, now())?)
+    }
+    fn public_key(&self, name: &str) -> Result<model::PublicKey> {
+        Ok(self.public_key_info(name)?)
+    }
+    fn broker_config(&self, name: &str) -> Result<model::BrokerConfig> {
+        Ok(self.broker_config_info(name)?)
+    }
+    fn rotate_key(&self, name: &str) -> Result<model::Rotation> {
+        Ok(self.rotate_key_info(name, now())?)
+    }
+    fn create_tenant(&self, req: &model::CreateTenant) -> Result<model::Tenant> {
+        Ok(self.create_tenant_req(req, now())?)
+    }
+    fn tenants(&self, instance: Option<&str>) -> Result<Vec<model::Tenant>> {
+        Ok(self.tenants_info(instance)?)
+    }
+    fn tenant(&self, name: &str) -> Result<model::Tenant> {
+        Ok(self.tenant_info(name)?)
+    }
+    fn delete_tenant(&self, name: &str) -> Result<model::Deleted> {
+        Ok(self.delete_tenant_req(name, now())?)
+    }
+    fn create_token(&self, tenant: &str, req: &model::CreateToken) -> Result<model::Token> {
+        Ok(self.create_token_req(tenant, req, now())?)
+    }
+    fn tokens(&self, tenant: Option<&str>) -> Result<Vec<model::Token>> {
+        Ok(self.tokens_info(tenant)?)
+    }
+    fn token(&self, tenant: &str, name: &str) -> Result<model::Token> {
+        Ok(self.token_info(tenant, name)?)
+    }
+    fn revoke_token(&self, tenant: &str, name: &str) -> Result<model::Token> {
+        Ok(self.revoke_token_req(tenant, name, now())?)
+    }
+    fn create_user(&self, _req: &model::CreateUser) -> Result<model::User> {
+        Err(no_users())
+    }
+    fn users(&self) -> Result<Vec<model::User>> {
+        Err(no_users())
+    }
+    fn user(&self, _username: &str) -> Result<model::User> {
+        Err(no_users())
+    }
+    fn delete_user(&self, _username: &str) -> Result<()> {
+        Err(no_users())
+    }
+    fn set_password(&self, _username: &str, _password: &str) -> Result<()> {
+        Err(no_users())
+    }
+    fn whoami(&self) -> Result<model::WhoAmI> {
+        Ok(model::WhoAmI {
+            principal: self.actor().to_string(),
+            kind: "local".into(),
+            org: self.org().to_string(),
+            server: None,
+            roles: vec![ADMIN_ROLE.to_string()],
+            expires_at: None,
+            max_expires_at: None,
+        })
+    }
 }

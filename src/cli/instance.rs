@@ -3,14 +3,14 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use clap::Subcommand;
-use serde::Serialize;
 
 use super::Ctx;
 use super::jwt::{key_error, parse_alg};
-use crate::control::{Instance, InstanceSpec, KeyImport, SigningKey, refuse_while_tenants};
+use crate::control::refuse_while_tenants;
+use crate::model::{CreateInstance, Instance};
 use crate::duration::{now, relative, rfc3339};
 use crate::error::{Error, Result};
-use crate::jwt::{Algorithm, B64URL};
+use crate::jwt::Algorithm;
 use crate::keys::read_keyref;
 use crate::output::Render;
 
@@ -85,53 +85,7 @@ pub enum PublicKeyFormat {
     DataUrl,
 }
 
-#[derive(Debug, Serialize)]
-struct KeyView {
-    kid: String,
-    algorithm: String,
-    created_at: Option<String>,
-    retired_at: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct InstanceView {
-    name: String,
-    algorithm: String,
-    audience: String,
-    issuer: Option<String>,
-    kid: String,
-    created_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    keys: Option<Vec<KeyView>>,
-    #[serde(skip)]
-    created: i64,
-}
-
-impl InstanceView {
-    fn new(i: Instance, keys: Option<Vec<SigningKey>>) -> Self {
-        InstanceView {
-            name: i.name,
-            algorithm: i.algorithm.to_string(),
-            audience: i.audience,
-            issuer: i.issuer,
-            kid: i.kid,
-            created_at: rfc3339(i.created_at),
-            created: i.created_at,
-            keys: keys.map(|ks| {
-                ks.into_iter()
-                    .map(|k| KeyView {
-                        kid: k.kid,
-                        algorithm: k.algorithm.to_string(),
-                        created_at: rfc3339(k.created_at),
-                        retired_at: k.retired_at.and_then(rfc3339),
-                    })
-                    .collect()
-            }),
-        }
-    }
-}
-
-impl Render for InstanceView {
+impl Render for Instance {
     fn columns() -> &'static [&'static str] {
         &[
             "name",
@@ -149,7 +103,7 @@ impl Render for InstanceView {
             self.audience.clone(),
             self.issuer.clone().unwrap_or_else(|| "-".into()),
             self.kid.clone(),
-            relative(self.created, now()),
+            relative(self.created_at, now()),
         ]
     }
     fn csv_row(&self) -> Vec<String> {
@@ -159,13 +113,13 @@ impl Render for InstanceView {
             self.audience.clone(),
             self.issuer.clone().unwrap_or_default(),
             self.kid.clone(),
-            self.created_at.clone().unwrap_or_default(),
+            rfc3339(self.created_at).unwrap_or_default(),
         ]
     }
     fn extra_pairs(&self) -> Vec<(String, String)> {
         let keys = self.keys.iter().flatten();
         keys.map(|k| {
-            let state = match &k.retired_at {
+            let state = match k.retired_at.and_then(rfc3339) {
                 Some(at) => format!("retired {at}"),
                 None => "active".into(),
             };
@@ -179,26 +133,31 @@ impl Render for InstanceView {
 }
 
 pub fn run(ctx: &Ctx, cmd: InstanceCommand) -> Result<()> {
-    let cp = ctx.control()?;
+    let api = ctx.api()?;
     match cmd {
         InstanceCommand::Create(args) => {
-            let import = match (&args.private_key, &args.secret_key) {
-                (Some(r), _) => Some(KeyImport::Private(
-                    read_keyref(r).map_err(|e| key_error("--private-key", &e))?,
-                )),
-                (None, Some(r)) => Some(KeyImport::Secret(
-                    read_keyref(r).map_err(|e| key_error("--secret-key", &e))?,
-                )),
-                (None, None) => None,
+            let read = |flag: &str, r: &str| {
+                read_keyref(r)
+                    .map(|bytes| STANDARD.encode(bytes))
+                    .map_err(|e| key_error(flag, &e))
             };
-            let spec = InstanceSpec {
+            let req = CreateInstance {
                 name: args.name.clone(),
-                algorithm: args.alg,
+                algorithm: args.alg.map(|a| a.to_string()),
                 audience: args.audience.clone(),
                 issuer: args.issuer.clone(),
-                import,
+                private_key: args
+                    .private_key
+                    .as_deref()
+                    .map(|r| read("--private-key", r))
+                    .transpose()?,
+                secret_key: args
+                    .secret_key
+                    .as_deref()
+                    .map(|r| read("--secret-key", r))
+                    .transpose()?,
             };
-            let instance = cp.create_instance(&spec, now()).map_err(Error::from)?;
+            let instance = api.create_instance(&req)?;
             ctx.out.info(&format!(
                 "created instance '{}' ({}, kid {})",
                 instance.name, instance.algorithm, instance.kid
@@ -207,26 +166,19 @@ pub fn run(ctx: &Ctx, cmd: InstanceCommand) -> Result<()> {
                 "configure brokers with `tok instance broker-config {}`",
                 instance.name
             ));
-            ctx.out.item(&InstanceView::new(instance, None))
+            ctx.out.item(&instance)
         }
         InstanceCommand::List => {
-            let views: Vec<_> = cp
-                .instances()
-                .map_err(Error::from)?
-                .into_iter()
-                .map(|i| InstanceView::new(i, None))
-                .collect();
-            ctx.out.list(&views)
+            ctx.out.list(&api.instances()?)
         }
         InstanceCommand::Get { name } => {
-            let instance = cp.instance(&name).map_err(Error::from)?;
-            let keys = cp.instance_keys(&name).map_err(Error::from)?;
-            ctx.out.item(&InstanceView::new(instance, Some(keys)))
+            ctx.out.item(&api.instance(&name)?)
         }
         InstanceCommand::Delete { name, cascade } => {
-            let instance = cp.instance(&name).map_err(Error::from)?;
-            let tenants = cp.tenants(Some(&instance.name)).map_err(Error::from)?;
-            refuse_while_tenants(&name, &tenants, cascade).map_err(Error::from)?;
+            let instance = api.instance(&name)?;
+            let tenants = api.tenants(Some(&instance.name))?;
+            let names: Vec<String> = tenants.iter().map(|t| t.name.clone()).collect();
+            refuse_while_tenants(&name, &names, cascade).map_err(Error::from)?;
             let tokens: i64 = tenants.iter().map(|t| t.token_count).sum();
             let question = if tenants.is_empty() {
                 format!("Type the instance name '{name}' to delete it and its signing keys")
@@ -237,9 +189,7 @@ pub fn run(ctx: &Ctx, cmd: InstanceCommand) -> Result<()> {
                 )
             };
             ctx.confirm(&question, &name, &format!("delete instance '{name}'"))?;
-            let deleted = cp
-                .delete_instance(&name, cascade, now())
-                .map_err(Error::from)?;
+            let deleted = api.delete_instance(&name, cascade)?.count;
             ctx.out.info(&format!(
                 "deleted instance '{name}' and {deleted} tenant(s)"
             ));
@@ -247,14 +197,14 @@ pub fn run(ctx: &Ctx, cmd: InstanceCommand) -> Result<()> {
         }
         InstanceCommand::PublicKey { name, format } => public_key(ctx, &name, format),
         InstanceCommand::BrokerConfig { name } => {
-            let lines = cp.broker_config(&name).map_err(Error::from)?;
+            let lines = api.broker_config(&name)?.lines;
             if ctx.out.is_json() {
                 return ctx.out.json(&lines);
             }
             ctx.out.line(&lines.join("\n"))
         }
         InstanceCommand::RotateKey { name } => {
-            let rotation = cp.rotate_key(&name, now()).map_err(Error::from)?;
+            let rotation = api.rotate_key(&name)?;
             ctx.out.info(&format!(
                 "instance '{name}' now signs with {}; {} is retired",
                 rotation.instance.kid, rotation.retired_kid
@@ -267,24 +217,26 @@ pub fn run(ctx: &Ctx, cmd: InstanceCommand) -> Result<()> {
                     rotation.still_using_old.len(),
                     rotation
                         .still_using_old
-                        .iter()
-                        .map(|t| format!("{}/{}", t.tenant, t.name))
-                        .collect::<Vec<_>>()
                         .join(", ")
                 ));
             }
             ctx.out.hint(&format!(
                 "brokers accept only the key in broker.conf: update it with `tok instance broker-config {name}`"
             ));
-            let keys = cp.instance_keys(&name).map_err(Error::from)?;
-            ctx.out
-                .item(&InstanceView::new(rotation.instance, Some(keys)))
+            ctx.out.item(&rotation.instance)
         }
     }
 }
 
 fn public_key(ctx: &Ctx, name: &str, format: PublicKeyFormat) -> Result<()> {
-    let (instance, der) = ctx.control()?.public_key(name).map_err(Error::from)?;
+    let key = ctx.api()?.public_key(name)?;
+    let der = STANDARD
+        .decode(&key.der)
+        .map_err(|_| Error::other("the public key in the answer is not base64"))?;
+    let alg: Algorithm = key
+        .algorithm
+        .parse()
+        .map_err(|e: String| Error::other(format!("the answer names an unknown algorithm: {e}")))?;
     let bytes = match format {
         PublicKeyFormat::Der => der.clone(),
         PublicKeyFormat::Pem => pem::encode(&pem::Pem::new("PUBLIC KEY", der.clone())).into_bytes(),
@@ -292,7 +244,9 @@ fn public_key(ctx: &Ctx, name: &str, format: PublicKeyFormat) -> Result<()> {
             format!("data:;base64,{}\n", STANDARD.encode(&der)).into_bytes()
         }
         PublicKeyFormat::Jwk => {
-            let mut text = serde_json::to_string_pretty(&jwk(&instance, &der)?)
+            let jwk = crate::keys::public_jwk(&key.kid, alg, &der)
+                .map_err(|e| Error::other(e.to_string()))?;
+            let mut text = serde_json::to_string_pretty(&jwk)
                 .map_err(|e| Error::other(format!("cannot encode the JWK: {e}")))?;
             text.push('\n');
             text.into_bytes()
@@ -314,45 +268,4 @@ fn public_key(ctx: &Ctx, name: &str, format: PublicKeyFormat) -> Result<()> {
         .with_hint("add --output FILE, or use --format pem")),
         None => ctx.out.bytes(&bytes),
     }
-}
-
-/// A JWK (RFC 7517) for the instance's active public key.
-fn jwk(instance: &Instance, der: &[u8]) -> Result<serde_json::Value> {
-    let b64 = |b: &[u8]| B64URL.encode(b);
-    let base = serde_json::json!({
-        "kid": instance.kid, "alg": instance.algorithm.as_str(), "use": "sig"
-    });
-    let mut map = base.as_object().cloned().unwrap_or_default();
-    match instance.algorithm {
-        Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 => {
-            let rsa = aws_lc_rs::rsa::PublicKey::from_der(der)
-                .map_err(|_| Error::other("the stored RSA public key cannot be read"))?;
-            map.insert("kty".into(), "RSA".into());
-            map.insert(
-                "n".into(),
-                b64(rsa.modulus().big_endian_without_leading_zero()).into(),
-            );
-            map.insert(
-                "e".into(),
-                b64(rsa.exponent().big_endian_without_leading_zero()).into(),
-            );
-        }
-        alg => {
-            let (crv, n) = match alg {
-                Algorithm::ES384 => ("P-384", 48),
-                Algorithm::ES512 => ("P-521", 66),
-                _ => ("P-256", 32),
-            };
-            // An EC SubjectPublicKeyInfo ends with the uncompressed point 04 || x || y.
-            let point = der
-                .get(der.len().saturating_sub(2 * n + 1)..)
-                .filter(|p| p.len() == 2 * n + 1 && p[0] == 4)
-                .ok_or_else(|| Error::other("the stored EC public key cannot be read"))?;
-            map.insert("kty".into(), "EC".into());
-            map.insert("crv".into(), crv.into());
-            map.insert("x".into(), b64(&point[1..=n]).into());
-            map.insert("y".into(), b64(&point[n + 1..]).into());
-        }
-    }
-    Ok(serde_json::Value::Object(map))
 }

@@ -8,10 +8,13 @@ pub mod docs;
 mod embedded;
 mod instance;
 mod jwt;
+mod login;
 mod org;
 mod profile;
+mod server;
 mod tenant;
 mod token;
+mod user;
 
 use clap::{Parser, Subcommand};
 
@@ -107,6 +110,21 @@ pub enum Command {
     /// The audit trail: every change, who made it and when
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// People who log in to a server with a password
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Run the control plane over HTTP for a team (`tok server start`, `tok server init`)
+    #[command(subcommand)]
+    Server(server::ServerCommand),
+    /// Log in to a server: the session token goes to the OS keyring, the server to the profile
+    Login(login::LoginArgs),
+    /// End the profile's session and remove its credential
+    Logout,
+    /// Show who the profile acts as: principal, org, server, roles, session expiry
+    #[command(after_long_help = "\
+JSON fields (-o json): principal, kind (user, application or local), org, server (null when
+embedded), roles, expires_at (null when embedded), max_expires_at.")]
+    Whoami,
     /// Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)
     #[command(subcommand)]
     Jwt(jwt::JwtCommand),
@@ -207,6 +225,11 @@ fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Audit(cmd) => audit::run(ctx, cmd),
         Command::Org(cmd) => org::run(ctx, cmd),
         Command::Jwt(cmd) => jwt::run(ctx, cmd),
+        Command::User(cmd) => user::run(ctx, cmd),
+        Command::Server(cmd) => server::run(ctx, cmd),
+        Command::Login(args) => login::login(ctx, &args),
+        Command::Logout => login::logout(ctx),
+        Command::Whoami => login::whoami(ctx),
         Command::Profile(cmd) => profile::run(ctx, cmd),
         Command::Completion(args) => completion::run(ctx, &args),
         Command::GenerateDocs(args) => docs::run(ctx, &args),

@@ -1,10 +1,10 @@
 //! `tok org`: settings of the organization the profile acts in.
 
 use clap::Subcommand;
-use serde::Serialize;
 
 use super::Ctx;
-use crate::duration::{format_duration, now, parse_duration};
+use crate::duration::{format_duration, parse_duration};
+use crate::model::Org;
 use crate::error::{Error, Result};
 use crate::output::Render;
 
@@ -30,14 +30,7 @@ Examples:
     },
 }
 
-#[derive(Debug, Serialize)]
-struct OrgView {
-    name: String,
-    max_token_lifetime: Option<String>,
-    max_token_lifetime_seconds: Option<i64>,
-}
-
-impl Render for OrgView {
+impl Render for Org {
     fn columns() -> &'static [&'static str] {
         &["name", "max_token_lifetime"]
     }
@@ -52,7 +45,7 @@ impl Render for OrgView {
 }
 
 pub fn run(ctx: &Ctx, cmd: OrgCommand) -> Result<()> {
-    let cp = ctx.control()?;
+    let api = ctx.api()?;
     if let OrgCommand::SetMaxTokenLifetime { lifetime } = &cmd {
         let secs = if lifetime.eq_ignore_ascii_case("none") {
             None
@@ -60,17 +53,12 @@ pub fn run(ctx: &Ctx, cmd: OrgCommand) -> Result<()> {
             let secs = parse_duration(lifetime).map_err(Error::usage)?;
             Some(i64::try_from(secs).map_err(|_| Error::usage("the lifetime is too large"))?)
         };
-        cp.set_max_token_lifetime(secs, now())
-            .map_err(Error::from)?;
+        let org = api.set_max_token_lifetime(secs)?;
         ctx.out.info(&match secs {
             Some(s) => format!("new tokens may live at most {}", format_duration(s)),
             None => "new tokens have no maximum lifetime".to_string(),
         });
+        return ctx.out.item(&org);
     }
-    let max = cp.max_token_lifetime().map_err(Error::from)?;
-    ctx.out.item(&OrgView {
-        name: cp.org().to_string(),
-        max_token_lifetime: max.map(format_duration),
-        max_token_lifetime_seconds: max,
-    })
+    ctx.out.item(&api.org()?)
 }

@@ -1,12 +1,11 @@
 //! `tok tenant`: Pulsar tenants on an instance.
 
 use clap::Subcommand;
-use serde::Serialize;
 
 use super::Ctx;
-use crate::control::Tenant;
+use crate::model::{CreateTenant, Tenant};
 use crate::duration::{now, relative, rfc3339};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output::Render;
 
 const TENANT_JSON: &str = "\
@@ -38,31 +37,7 @@ pub enum TenantCommand {
     Delete { name: String },
 }
 
-#[derive(Debug, Serialize)]
-struct TenantView {
-    name: String,
-    instance: String,
-    description: Option<String>,
-    created_at: Option<String>,
-    token_count: i64,
-    #[serde(skip)]
-    created: i64,
-}
-
-impl From<Tenant> for TenantView {
-    fn from(t: Tenant) -> Self {
-        TenantView {
-            created_at: rfc3339(t.created_at),
-            created: t.created_at,
-            name: t.name,
-            instance: t.instance,
-            description: t.description,
-            token_count: t.token_count,
-        }
-    }
-}
-
-impl Render for TenantView {
+impl Render for Tenant {
     fn columns() -> &'static [&'static str] {
         &[
             "name",
@@ -77,7 +52,7 @@ impl Render for TenantView {
             self.name.clone(),
             self.instance.clone(),
             self.token_count.to_string(),
-            relative(self.created, now()),
+            relative(self.created_at, now()),
             self.description.clone().unwrap_or_default(),
         ]
     }
@@ -86,14 +61,14 @@ impl Render for TenantView {
             self.name.clone(),
             self.instance.clone(),
             self.token_count.to_string(),
-            self.created_at.clone().unwrap_or_default(),
+            rfc3339(self.created_at).unwrap_or_default(),
             self.description.clone().unwrap_or_default(),
         ]
     }
 }
 
 pub fn run(ctx: &Ctx, cmd: TenantCommand) -> Result<()> {
-    let cp = ctx.control()?;
+    let api = ctx.api()?;
     match cmd {
         TenantCommand::Create {
             name,
@@ -101,30 +76,26 @@ pub fn run(ctx: &Ctx, cmd: TenantCommand) -> Result<()> {
             description,
         } => {
             let instance = ctx.instance(instance.as_deref())?;
-            let tenant = cp
-                .create_tenant(&name, instance.as_deref(), description.as_deref(), now())
-                .map_err(Error::from)?;
+            let tenant = api.create_tenant(&CreateTenant {
+                name,
+                instance,
+                description,
+            })?;
             ctx.out.info(&format!(
                 "created tenant '{}' on instance '{}'",
                 tenant.name, tenant.instance
             ));
-            ctx.out.item(&TenantView::from(tenant))
+            ctx.out.item(&tenant)
         }
         TenantCommand::List { instance } => {
-            let views: Vec<TenantView> = cp
-                .tenants(instance.as_deref())
-                .map_err(Error::from)?
-                .into_iter()
-                .map(Into::into)
-                .collect();
-            ctx.out.list(&views)
+            ctx.out.list(&api.tenants(instance.as_deref())?)
         }
         TenantCommand::Get { name } => {
-            let tenant = cp.tenant(&name).map_err(Error::from)?;
-            ctx.out.item(&TenantView::from(tenant))
+            let tenant = api.tenant(&name)?;
+            ctx.out.item(&tenant)
         }
         TenantCommand::Delete { name } => {
-            let tenant = cp.tenant(&name).map_err(Error::from)?;
+            let tenant = api.tenant(&name)?;
             ctx.confirm(
                 &format!(
                     "Type the tenant name '{name}' to delete it and its {} token(s)",
@@ -136,7 +107,7 @@ pub fn run(ctx: &Ctx, cmd: TenantCommand) -> Result<()> {
                     tenant.token_count
                 ),
             )?;
-            let n = cp.delete_tenant(&name, now()).map_err(Error::from)?;
+            let n = api.delete_tenant(&name)?.count;
             ctx.out
                 .info(&format!("deleted tenant '{name}' and {n} token(s)"));
             Ok(())

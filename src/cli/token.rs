@@ -2,10 +2,9 @@
 //! tenant, shown once, stored only as metadata and a hash.
 
 use clap::Subcommand;
-use serde::Serialize;
 
 use super::Ctx;
-use crate::control::{CreatedToken, Token, TokenSpec};
+use crate::model::{CreateToken, Token};
 use crate::duration::{now, parse_expiry, relative, rfc3339};
 use crate::error::{Error, Result};
 use crate::jwt::{decode, numeric_date};
@@ -77,60 +76,17 @@ pub struct ListArgs {
     pub all: bool,
 }
 
-#[derive(Debug, Serialize)]
-struct TokenView {
-    id: String,
-    name: String,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    tenant: String,
-    instance: String,
-    subject: String,
-    roles: Vec<String>,
-    client_id: Option<String>,
-    description: Option<String>,
-    created_at: Option<String>,
-    expires_at: Option<String>,
-    last_used_at: Option<String>,
-    revoked_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    token: Option<String>,
-    #[serde(skip)]
-    raw: Token,
-}
-
-impl TokenView {
-    fn new(t: Token, jwt: Option<String>) -> Self {
-        TokenView {
-            id: t.id.clone(),
-            name: t.name.clone(),
-            kind: "streaming",
-            tenant: t.tenant.clone(),
-            instance: t.instance.clone(),
-            subject: t.subject.clone(),
-            roles: Vec::new(),
-            client_id: None,
-            description: t.description.clone(),
-            created_at: rfc3339(t.created_at),
-            expires_at: t.expires_at.and_then(rfc3339),
-            last_used_at: t.last_used_at.and_then(rfc3339),
-            revoked_at: t.revoked_at.and_then(rfc3339),
-            token: jwt,
-            raw: t,
-        }
-    }
-
-    fn status(&self, now: i64) -> &'static str {
-        match (self.raw.revoked_at, self.raw.expires_at) {
-            (Some(_), _) => "revoked",
-            (None, Some(exp)) if exp <= now => "expired",
-            (None, Some(exp)) if exp - now < 7 * 86_400 => "expiring",
-            _ => "active",
-        }
+/// Active, expiring (within 7 days), expired or revoked.
+fn status(t: &Token, now: i64) -> &'static str {
+    match (t.revoked_at, t.expires_at) {
+        (Some(_), _) => "revoked",
+        (None, Some(exp)) if exp <= now => "expired",
+        (None, Some(exp)) if exp - now < 7 * 86_400 => "expiring",
+        _ => "active",
     }
 }
 
-impl Render for TokenView {
+impl Render for Token {
     fn columns() -> &'static [&'static str] {
         &[
             "name",
@@ -148,11 +104,10 @@ impl Render for TokenView {
             self.name.clone(),
             self.tenant.clone(),
             self.subject.clone(),
-            self.raw
-                .expires_at
+            self.expires_at
                 .map_or_else(|| "never".into(), |t| relative(t, now)),
-            self.status(now).into(),
-            relative(self.raw.created_at, now),
+            status(self, now).into(),
+            relative(self.created_at, now),
             self.id.clone(),
         ]
     }
@@ -161,14 +116,14 @@ impl Render for TokenView {
             self.name.clone(),
             self.tenant.clone(),
             self.subject.clone(),
-            self.expires_at.clone().unwrap_or_default(),
-            self.status(now()).into(),
-            self.created_at.clone().unwrap_or_default(),
+            self.expires_at.and_then(rfc3339).unwrap_or_default(),
+            status(self, now()).into(),
+            rfc3339(self.created_at).unwrap_or_default(),
             self.id.clone(),
         ]
     }
     fn highlight(&self) -> Option<Style> {
-        match self.status(now()) {
+        match status(self, now()) {
             "expired" | "revoked" => Some(Style::Error),
             "expiring" => Some(Style::Warn),
             _ => None,
@@ -197,24 +152,19 @@ pub fn run(ctx: &Ctx, cmd: TokenCommand) -> Result<()> {
         TokenCommand::Create(args) => create(ctx, &args),
         TokenCommand::List(args) => {
             let now = now();
-            let views: Vec<TokenView> = ctx
-                .control()?
-                .tokens(args.tenant.as_deref())
-                .map_err(Error::from)?
+            let tokens: Vec<Token> = ctx
+                .api()?
+                .tokens(args.tenant.as_deref())?
                 .into_iter()
                 .filter(|t| args.all || t.revoked_at.is_none())
                 .filter(|t| args.all || args.expired || t.expires_at.is_none_or(|e| e > now))
-                .map(|t| TokenView::new(t, None))
                 .collect();
-            ctx.out.list(&views)
+            ctx.out.list(&tokens)
         }
-        TokenCommand::Get { name, tenant } => {
-            let token = ctx.control()?.token(&tenant, &name).map_err(Error::from)?;
-            ctx.out.item(&TokenView::new(token, None))
-        }
+        TokenCommand::Get { name, tenant } => ctx.out.item(&ctx.api()?.token(&tenant, &name)?),
         TokenCommand::Delete { name, tenant } => {
-            let cp = ctx.control()?;
-            let token = cp.token(&tenant, &name).map_err(Error::from)?;
+            let api = ctx.api()?;
+            let token = api.token(&tenant, &name)?;
             if token.revoked_at.is_some() {
                 return Err(Error::not_found(format!(
                     "token '{tenant}/{name}' is already revoked"
@@ -225,8 +175,7 @@ pub fn run(ctx: &Ctx, cmd: TokenCommand) -> Result<()> {
                 &token.name,
                 &format!("revoke token '{tenant}/{}'", token.name),
             )?;
-            cp.revoke_token(&tenant, &token.id, now())
-                .map_err(Error::from)?;
+            api.revoke_token(&tenant, &token.id)?;
             ctx.out
                 .info(&format!("revoked token '{tenant}/{}'", token.name));
             ctx.out.warn(
@@ -240,48 +189,44 @@ pub fn run(ctx: &Ctx, cmd: TokenCommand) -> Result<()> {
 }
 
 pub fn create(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
-    let now = now();
-    let expiry = parse_expiry(&args.expires, now).map_err(Error::usage)?;
-    let spec = TokenSpec {
-        tenant: args.tenant.clone(),
+    // Checked here too, so that a typo fails before any server is asked.
+    let expiry = parse_expiry(&args.expires, now()).map_err(Error::usage)?;
+    let req = CreateToken {
         name: args.name.clone(),
         subject: args.subject.clone(),
         description: args.description.clone(),
-        expiry,
+        expires: args.expires.clone(),
     };
-    let created = ctx
-        .control()?
-        .create_token(&spec, now)
-        .map_err(Error::from)?;
+    let created = ctx.api()?.create_token(&args.tenant, &req)?;
     check_minted(&created)?;
     if expiry == crate::duration::Expiry::Never {
         ctx.out.warn("this token never expires (no exp claim)");
     }
     ctx.out.info(&format!(
         "created token '{}' for tenant '{}' (subject {}); it is shown only once",
-        created.record.name, created.record.tenant, created.record.subject
+        created.name, created.tenant, created.subject
     ));
-    ctx.out
-        .item(&TokenView::new(created.record, Some(created.jwt)))
+    ctx.out.item(&created)
 }
 
 /// Decodes the JWT the control plane returned and checks it says what was asked.
-fn check_minted(created: &CreatedToken) -> Result<()> {
+fn check_minted(created: &Token) -> Result<()> {
     let mismatch = |what: &str| {
         Error::other(format!(
             "the control plane returned a token whose {what} does not match the request; it was \
              not printed"
         ))
     };
-    let decoded = decode(&created.jwt).map_err(|_| mismatch("encoding"))?;
+    let jwt = created.token.as_deref().ok_or_else(|| mismatch("body"))?;
+    let decoded = decode(jwt).map_err(|_| mismatch("encoding"))?;
     let claims = &decoded.claims;
-    if claims.get("sub").and_then(|v| v.as_str()) != Some(created.record.subject.as_str()) {
+    if claims.get("sub").and_then(|v| v.as_str()) != Some(created.subject.as_str()) {
         return Err(mismatch("subject"));
     }
-    if claims.get("jti").and_then(|v| v.as_str()) != Some(created.record.id.as_str()) {
+    if claims.get("jti").and_then(|v| v.as_str()) != Some(created.id.as_str()) {
         return Err(mismatch("id"));
     }
-    if numeric_date(claims, "exp").ok().flatten() != created.record.expires_at {
+    if numeric_date(claims, "exp").ok().flatten() != created.expires_at {
         return Err(mismatch("expiry"));
     }
     Ok(())

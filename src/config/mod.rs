@@ -13,7 +13,7 @@ use crate::output::Format;
 pub const LOCAL: &str = "local";
 
 /// The settings a profile may hold, for `tok profile set` and its errors.
-pub const KEYS: &[&str] = &["server", "org", "instance", "output"];
+pub const KEYS: &[&str] = &["server", "org", "instance", "output", "ca_cert"];
 
 /// The config and data directories (`TOK_CONFIG_DIR`, `TOK_DATA_DIR` override them).
 #[derive(Debug, Clone)]
@@ -104,6 +104,9 @@ pub struct ProfileSettings {
     /// Default `--output` for this profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<Format>,
+    /// A PEM file of CA certificates to trust for this profile's server (a private CA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<String>,
 }
 
 /// The profile a command runs with.
@@ -230,6 +233,7 @@ impl ProfileSettings {
             }
             "org" => self.org = opt,
             "instance" => self.instance = opt,
+            "ca_cert" => self.ca_cert = opt,
             "output" => {
                 self.output = match opt {
                     None => None,

@@ -35,6 +35,13 @@ pub enum ControlError {
     /// Key material could not be used (sealing, unsealing, signing).
     #[error("{0}")]
     Crypto(String),
+    /// No valid credential: wrong password, locked account, unknown or expired session.
+    #[error("{message}")]
+    Unauthenticated {
+        code: &'static str,
+        message: String,
+        hint: Option<String>,
+    },
 }
 
 pub type ControlResult<T> = Result<T, ControlError>;
@@ -73,6 +80,9 @@ impl From<ControlError> for Error {
                 with_hint(Error::other(message).with_code("master_key_missing"), hint)
             }
             ControlError::Crypto(_) => Error::other(message).with_code("key_material"),
+            ControlError::Unauthenticated { code, hint, .. } => {
+                with_hint(Error::denied(message).with_code(code), hint)
+            }
         }
     }
 }

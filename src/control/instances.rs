@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::error::{ControlError, ControlResult};
-use super::model::{Instance, SigningKey, Tenant, Token};
+use super::model::{Instance, SigningKey, Token};
 use super::{ControlPlane, Store, Tx, ids};
 use crate::jwt::{Algorithm, Family, Signer, check_algorithm};
 use crate::keys;
@@ -42,16 +42,15 @@ pub struct Rotation {
 
 /// The rule for deleting an instance: not while tenants use it, unless `cascade`.
 /// Public so a caller can apply it before asking anyone to confirm.
-pub fn refuse_while_tenants(name: &str, tenants: &[Tenant], cascade: bool) -> ControlResult<()> {
+pub fn refuse_while_tenants(name: &str, tenants: &[String], cascade: bool) -> ControlResult<()> {
     if tenants.is_empty() || cascade {
         return Ok(());
     }
-    let names: Vec<_> = tenants.iter().map(|t| t.name.as_str()).collect();
     Err(ControlError::conflict(
         format!(
             "instance '{name}' still has {} tenant(s): {}",
             tenants.len(),
-            names.join(", ")
+            tenants.join(", ")
         ),
         Some("delete them first, or pass --cascade to delete them and their tokens".into()),
     ))
@@ -209,7 +208,8 @@ impl<S: Store> ControlPlane<S> {
             let org_id = self.org_id(tx)?;
             let instance = self.instance_in(tx, name)?;
             let tenants = tx.tenants(&org_id, Some(&instance.id))?;
-            refuse_while_tenants(name, &tenants, cascade)?;
+            let names: Vec<String> = tenants.iter().map(|t| t.name.clone()).collect();
+            refuse_while_tenants(name, &names, cascade)?;
             for t in &tenants {
                 tx.delete_tenant(&t.id)?;
                 self.audit_write(tx, &org_id, now, "tenant.delete", &t.name, Some("cascade"))?;

@@ -2,21 +2,26 @@
 //! an audit record with every change. Storage-agnostic (over [`Store`]) and clock-free:
 //! every rule takes `now` (Unix seconds) as a parameter.
 
+pub mod auth;
 mod error;
 mod ids;
 mod instances;
+pub mod opaque;
 pub mod model;
 mod seal;
 pub mod sqlite;
 pub mod store;
 mod tenants;
 mod tokens;
+pub mod users;
+mod wire;
 
 pub use error::{ControlError, ControlResult};
 pub use instances::{InstanceSpec, KeyImport, Rotation, refuse_while_tenants};
-pub use model::{AuditRecord, Instance, SigningKey, Tenant, Token};
+pub use model::{AuditRecord, Instance, Session, SigningKey, Tenant, Token, User};
 pub use seal::{MASTER_KEY_LEN, MasterKey, Sealer};
 pub use store::{Store, Tx};
+use std::sync::Arc;
 pub use tokens::{CreatedToken, TokenSpec};
 
 /// The org of the embedded mode.
@@ -24,22 +29,65 @@ pub const LOCAL_ORG: &str = "local";
 /// The instance the embedded mode creates on first use.
 pub const LOCAL_INSTANCE: &str = "local";
 
+/// Org names: 1-63 of a-z, 0-9 and '-', starting with a letter or digit.
+pub fn validate_org_name(name: &str) -> ControlResult<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ControlError::invalid(format!(
+            "invalid org name '{name}': use 1-63 of a-z, 0-9 and '-', starting with a letter or digit"
+        )))
+    }
+}
+
 /// The control plane for one org, acting for one principal.
 pub struct ControlPlane<S: Store> {
     store: S,
-    master: MasterKey,
+    master: Arc<MasterKey>,
     org: String,
     actor: String,
+    /// Where the request came from (a server's client address), for the audit.
+    source: Option<String>,
 }
 
 impl<S: Store> ControlPlane<S> {
-    pub fn new(store: S, master: MasterKey, org: &str, actor: &str) -> Self {
+    pub fn new(store: S, master: impl Into<Arc<MasterKey>>, org: &str, actor: &str) -> Self {
         ControlPlane {
             store,
-            master,
+            master: master.into(),
             org: org.to_string(),
             actor: actor.to_string(),
+            source: None,
         }
+    }
+
+    /// The same store and master key, acting in `org` for `actor` from `source`.
+    pub fn acting(&self, org: &str, actor: &str, source: Option<String>) -> Self
+    where
+        S: Clone,
+    {
+        ControlPlane {
+            store: self.store.clone(),
+            master: Arc::clone(&self.master),
+            org: org.to_string(),
+            actor: actor.to_string(),
+            source,
+        }
+    }
+
+    /// The master key, for callers that seal their own records (idempotent responses).
+    pub fn master(&self) -> &MasterKey {
+        &self.master
+    }
+
+    pub fn actor(&self) -> &str {
+        &self.actor
     }
 
     /// The store, for callers that coordinate on it (the embedded mode's first run).
@@ -75,7 +123,15 @@ impl<S: Store> ControlPlane<S> {
             }
             let id = ids::new_id("org");
             tx.insert_org(&id, &self.org, now)?;
-            tx.insert_audit(&id, now, &self.actor, "org.create", &self.org, None)?;
+            tx.insert_audit(
+                &id,
+                now,
+                &self.actor,
+                "org.create",
+                &self.org,
+                None,
+                self.source.as_deref(),
+            )?;
             if let Some((spec, instance, key)) = &first {
                 self.insert_instance(tx, &id, spec, instance, key, now)?;
             }
@@ -138,7 +194,15 @@ impl<S: Store> ControlPlane<S> {
         target: &str,
         detail: Option<&str>,
     ) -> ControlResult<()> {
-        tx.insert_audit(org_id, now, &self.actor, action, target, detail)
+        tx.insert_audit(
+            org_id,
+            now,
+            &self.actor,
+            action,
+            target,
+            detail,
+            self.source.as_deref(),
+        )
     }
 }
 

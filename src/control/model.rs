@@ -75,8 +75,59 @@ pub struct AuditRecord {
     pub action: String,
     pub target: String,
     pub detail: Option<String>,
+    /// The client address, for changes made through a server.
+    pub source: Option<String>,
 }
 
 fn alg_str<S: serde::Serializer>(alg: &Algorithm, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(alg.as_str())
+}
+
+/// A person who logs in to a server with a password (Argon2id PHC string).
+#[derive(Clone)]
+pub struct User {
+    pub id: String,
+    pub org_id: String,
+    pub org: String,
+    pub username: String,
+    pub password_hash: String,
+    pub created_at: i64,
+    /// Consecutive failed logins since the last success or lock.
+    pub failed_logins: i64,
+    pub locked_until: Option<i64>,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("username", &self.username)
+            .field("org", &self.org)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A session: its token is stored only as an HMAC under the server's pepper.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub username: String,
+    pub org: String,
+    pub created_at: i64,
+    /// Moves forward with each use (the sliding TTL), never past `max_expires_at`.
+    pub expires_at: i64,
+    pub max_expires_at: i64,
+    pub last_used_at: i64,
+}
+
+/// A stored answer to a creating request that carried an `Idempotency-Key`.
+#[derive(Debug, Clone)]
+pub struct IdempotentRequest {
+    /// SHA-256 of method, path and body.
+    pub request_hash: Vec<u8>,
+    /// `None` while the first request is still running.
+    pub status: Option<u16>,
+    /// The response body, sealed under the master key (it may hold a secret shown once).
+    pub sealed_response: Option<Vec<u8>>,
+    pub created_at: i64,
 }

@@ -15,6 +15,8 @@ pub const MASTER_KEY_LEN: usize = 32;
 /// Seals and opens key material under the master key.
 pub struct Sealer {
     key: RandomizedNonceKey,
+    /// The HMAC key opaque secrets are stored under, derived from the master key.
+    pepper: [u8; 32],
 }
 
 impl Sealer {
@@ -27,7 +29,16 @@ impl Sealer {
         }
         let key = RandomizedNonceKey::new(&AES_256_GCM, master_key)
             .map_err(|_| ControlError::Crypto("the master key was rejected".into()))?;
-        Ok(Sealer { key })
+        let derive = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, master_key);
+        let tag = aws_lc_rs::hmac::sign(&derive, b"tok/opaque-secret-pepper/v1");
+        let mut pepper = [0u8; 32];
+        pepper.copy_from_slice(tag.as_ref());
+        Ok(Sealer { key, pepper })
+    }
+
+    /// The server-side pepper for HMAC-stored secrets (never the master key itself).
+    pub fn pepper(&self) -> &[u8] {
+        &self.pepper
     }
 
     /// A new random master key, base64-encoded for the keyring or a file.

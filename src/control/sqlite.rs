@@ -10,12 +10,14 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::error::{ControlError, ControlResult};
-use super::model::{AuditRecord, Instance, SigningKey, Tenant, Token};
+use super::model::{
+    AuditRecord, IdempotentRequest, Instance, Session, SigningKey, Tenant, Token, User,
+};
 use super::store::{Store, Tx};
 use crate::jwt::Algorithm;
 
 /// The schema this binary writes; a database with a higher version is refused.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -81,29 +83,72 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT
     );
     CREATE INDEX audit_at ON audit (org_id, at);",
+    // 2: where a change came from; users, sessions and idempotency keys for `tok server`.
+    "ALTER TABLE audit ADD COLUMN source TEXT;
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        username TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        failed_logins BIGINT NOT NULL DEFAULT 0,
+        locked_until BIGINT
+    );
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        token_hash BLOB NOT NULL UNIQUE,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        max_expires_at BIGINT NOT NULL,
+        last_used_at BIGINT NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions (user_id);
+    CREATE TABLE idempotency_keys (
+        principal TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_hash BLOB NOT NULL,
+        status INTEGER,
+        sealed_response BLOB,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (principal, key)
+    );
+    CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);",
 ];
 
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    /// One connection for a CLI process; several for a server, so that readers run in
+    /// parallel under WAL while writers queue on SQLite's own lock.
+    conns: Vec<Mutex<Connection>>,
     path: PathBuf,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub fn open(path: &Path) -> ControlResult<SqliteStore> {
+        SqliteStore::open_pool(path, 1)
+    }
+
+    /// Opens the database with `connections` connections (at least one).
+    pub fn open_pool(path: &Path, connections: usize) -> ControlResult<SqliteStore> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| {
                 ControlError::store(format!("cannot create {}: {e}", dir.display()))
             })?;
         }
-        let conn = Connection::open(path).map_err(|e| open_error(path, &e))?;
+        let first = Connection::open(path).map_err(|e| open_error(path, &e))?;
         restrict_mode(path);
-        let store = SqliteStore {
-            conn: Mutex::new(conn),
+        let mut store = SqliteStore {
+            conns: vec![Mutex::new(first)],
             path: path.to_path_buf(),
         };
-        store.configure()?;
+        store.configure(0)?;
         store.migrate()?;
+        for i in 1..connections.max(1) {
+            let conn = Connection::open(path).map_err(|e| open_error(path, &e))?;
+            store.conns.push(Mutex::new(conn));
+            store.configure(i)?;
+        }
         Ok(store)
     }
 
@@ -111,8 +156,10 @@ impl SqliteStore {
         &self.path
     }
 
-    fn configure(&self) -> ControlResult<()> {
-        let conn = self.lock()?;
+    fn configure(&self, i: usize) -> ControlResult<()> {
+        let conn = self.conns[i]
+            .lock()
+            .map_err(|_| ControlError::store("the database connection was poisoned by a panic"))?;
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| self.error(&e))?;
         // Every `tok` command is a short-lived process: checkpointing the WAL on each close
@@ -168,8 +215,17 @@ impl SqliteStore {
         tx.commit().map_err(|e| busy_or(&self.path, &e))
     }
 
+    /// A free connection, or the caller's usual one when all are busy.
     fn lock(&self) -> ControlResult<std::sync::MutexGuard<'_, Connection>> {
-        self.conn
+        for conn in &self.conns {
+            if let Ok(guard) = conn.try_lock() {
+                return Ok(guard);
+            }
+        }
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&std::thread::current().id(), &mut hasher);
+        let i = (std::hash::Hasher::finish(&hasher) % self.conns.len() as u64) as usize;
+        self.conns[i]
             .lock()
             .map_err(|_| ControlError::store("the database connection was poisoned by a panic"))
     }
@@ -191,6 +247,16 @@ impl SqliteStore {
         let value = f(&mut handle)?;
         tx.commit().map_err(|e| self.error(&e))?;
         Ok(value)
+    }
+}
+
+impl<T: Store + ?Sized> Store for std::sync::Arc<T> {
+    fn write<R>(&self, f: impl FnOnce(&mut dyn Tx) -> ControlResult<R>) -> ControlResult<R> {
+        (**self).write(f)
+    }
+
+    fn read<R>(&self, f: impl FnOnce(&mut dyn Tx) -> ControlResult<R>) -> ControlResult<R> {
+        (**self).read(f)
     }
 }
 
@@ -569,18 +635,19 @@ impl Tx for SqliteTx<'_> {
         action: &str,
         target: &str,
         detail: Option<&str>,
+        source: Option<&str>,
     ) -> ControlResult<()> {
         self.exec(
-            "INSERT INTO audit (org_id, at, actor, action, target, detail) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![org_id, at, actor, action, target, detail],
+            "INSERT INTO audit (org_id, at, actor, action, target, detail, source) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![org_id, at, actor, action, target, detail, source],
         )
         .map(drop)
     }
 
     fn audit(&mut self, org_id: &str, since: i64) -> ControlResult<Vec<AuditRecord>> {
         self.all(
-            "SELECT id, at, actor, action, target, detail FROM audit \
+            "SELECT id, at, actor, action, target, detail, source FROM audit \
              WHERE org_id = ?1 AND at >= ?2 ORDER BY id",
             params![org_id, since],
             |r| {
@@ -591,8 +658,218 @@ impl Tx for SqliteTx<'_> {
                     action: r.get(3)?,
                     target: r.get(4)?,
                     detail: r.get(5)?,
+                    source: r.get(6)?,
                 })
             },
         )
     }
+
+    fn orgs(&mut self) -> ControlResult<Vec<String>> {
+        self.all("SELECT name FROM orgs ORDER BY name", [], |r| r.get(0))
+    }
+
+    fn insert_user(&mut self, u: &User) -> ControlResult<()> {
+        self.exec(
+            "INSERT INTO users (id, org_id, username, password_hash, created_at, failed_logins, \
+             locked_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                u.id,
+                u.org_id,
+                u.username,
+                u.password_hash,
+                u.created_at,
+                u.failed_logins,
+                u.locked_until
+            ],
+        )
+        .map(drop)
+    }
+
+    fn user(&mut self, org_id: &str, username: &str) -> ControlResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLS} {USER_FROM} WHERE u.org_id = ?1 AND u.username = ?2");
+        self.one(&sql, [org_id, username], user_row)
+    }
+
+    fn user_anywhere(&mut self, username: &str) -> ControlResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLS} {USER_FROM} WHERE u.username = ?1");
+        self.one(&sql, [username], user_row)
+    }
+
+    fn users(&mut self, org_id: &str) -> ControlResult<Vec<User>> {
+        let sql = format!("SELECT {USER_COLS} {USER_FROM} WHERE u.org_id = ?1 ORDER BY u.username");
+        self.all(&sql, [org_id], user_row)
+    }
+
+    fn delete_user(&mut self, user_id: &str) -> ControlResult<()> {
+        self.exec("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+        self.exec("DELETE FROM users WHERE id = ?1", [user_id])
+            .map(drop)
+    }
+
+    fn set_password_hash(&mut self, user_id: &str, hash: &str) -> ControlResult<()> {
+        self.exec(
+            "UPDATE users SET password_hash = ?2, failed_logins = 0, locked_until = NULL \
+             WHERE id = ?1",
+            params![user_id, hash],
+        )
+        .map(drop)
+    }
+
+    fn set_login_state(
+        &mut self,
+        user_id: &str,
+        failed_logins: i64,
+        locked_until: Option<i64>,
+    ) -> ControlResult<()> {
+        self.exec(
+            "UPDATE users SET failed_logins = ?2, locked_until = ?3 WHERE id = ?1",
+            params![user_id, failed_logins, locked_until],
+        )
+        .map(drop)
+    }
+
+    fn insert_session(&mut self, s: &Session, token_hash: &[u8]) -> ControlResult<()> {
+        self.exec(
+            "INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, \
+             max_expires_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                s.id,
+                token_hash,
+                s.user_id,
+                s.created_at,
+                s.expires_at,
+                s.max_expires_at,
+                s.last_used_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn session(&mut self, token_hash: &[u8]) -> ControlResult<Option<Session>> {
+        self.one(
+            "SELECT s.id, s.user_id, u.username, o.name, s.created_at, s.expires_at, \
+             s.max_expires_at, s.last_used_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             JOIN orgs o ON o.id = u.org_id WHERE s.token_hash = ?1",
+            [token_hash],
+            |r| {
+                Ok(Session {
+                    id: r.get(0)?,
+                    user_id: r.get(1)?,
+                    username: r.get(2)?,
+                    org: r.get(3)?,
+                    created_at: r.get(4)?,
+                    expires_at: r.get(5)?,
+                    max_expires_at: r.get(6)?,
+                    last_used_at: r.get(7)?,
+                })
+            },
+        )
+    }
+
+    fn touch_session(&mut self, id: &str, expires_at: i64, used_at: i64) -> ControlResult<()> {
+        self.exec(
+            "UPDATE sessions SET expires_at = CASE WHEN expires_at < ?2 THEN ?2 ELSE expires_at END, \
+             last_used_at = ?3 WHERE id = ?1",
+            params![id, expires_at, used_at],
+        )
+        .map(drop)
+    }
+
+    fn delete_session(&mut self, id: &str) -> ControlResult<()> {
+        self.exec("DELETE FROM sessions WHERE id = ?1", [id])
+            .map(drop)
+    }
+
+    fn delete_sessions_of(&mut self, user_id: &str) -> ControlResult<usize> {
+        self.exec("DELETE FROM sessions WHERE user_id = ?1", [user_id])
+    }
+
+    fn purge_sessions(&mut self, now: i64) -> ControlResult<usize> {
+        self.exec(
+            "DELETE FROM sessions WHERE expires_at <= ?1 OR max_expires_at <= ?1",
+            [now],
+        )
+    }
+
+    fn idempotent_request(
+        &mut self,
+        principal: &str,
+        key: &str,
+    ) -> ControlResult<Option<IdempotentRequest>> {
+        self.one(
+            "SELECT request_hash, status, sealed_response, created_at FROM idempotency_keys \
+             WHERE principal = ?1 AND key = ?2",
+            [principal, key],
+            |r| {
+                Ok(IdempotentRequest {
+                    request_hash: r.get(0)?,
+                    status: r.get(1)?,
+                    sealed_response: r.get(2)?,
+                    created_at: r.get(3)?,
+                })
+            },
+        )
+    }
+
+    fn claim_idempotency_key(
+        &mut self,
+        principal: &str,
+        key: &str,
+        request_hash: &[u8],
+        now: i64,
+    ) -> ControlResult<bool> {
+        self.exec(
+            "INSERT INTO idempotency_keys (principal, key, request_hash, created_at) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            params![principal, key, request_hash, now],
+        )
+        .map(|n| n == 1)
+    }
+
+    fn complete_idempotent_request(
+        &mut self,
+        principal: &str,
+        key: &str,
+        status: u16,
+        sealed_response: &[u8],
+    ) -> ControlResult<()> {
+        self.exec(
+            "UPDATE idempotency_keys SET status = ?3, sealed_response = ?4 \
+             WHERE principal = ?1 AND key = ?2",
+            params![principal, key, status, sealed_response],
+        )
+        .map(drop)
+    }
+
+    fn release_idempotency_key(&mut self, principal: &str, key: &str) -> ControlResult<()> {
+        self.exec(
+            "DELETE FROM idempotency_keys WHERE principal = ?1 AND key = ?2",
+            [principal, key],
+        )
+        .map(drop)
+    }
+
+    fn purge_idempotency_keys(&mut self, before: i64) -> ControlResult<usize> {
+        self.exec(
+            "DELETE FROM idempotency_keys WHERE created_at < ?1",
+            [before],
+        )
+    }
+}
+
+const USER_COLS: &str = "u.id, u.org_id, o.name, u.username, u.password_hash, u.created_at, \
+     u.failed_logins, u.locked_until";
+const USER_FROM: &str = "FROM users u JOIN orgs o ON o.id = u.org_id";
+
+fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        org_id: r.get(1)?,
+        org: r.get(2)?,
+        username: r.get(3)?,
+        password_hash: r.get(4)?,
+        created_at: r.get(5)?,
+        failed_logins: r.get(6)?,
+        locked_until: r.get(7)?,
+    })
 }

@@ -3,7 +3,9 @@
 //! store can follow without changing the rules.
 
 use super::error::ControlResult;
-use super::model::{AuditRecord, Instance, SigningKey, Tenant, Token};
+use super::model::{
+    AuditRecord, IdempotentRequest, Instance, Session, SigningKey, Tenant, Token, User,
+};
 
 /// A database the control plane can run on.
 pub trait Store {
@@ -56,6 +58,60 @@ pub trait Tx {
         action: &str,
         target: &str,
         detail: Option<&str>,
+        source: Option<&str>,
     ) -> ControlResult<()>;
     fn audit(&mut self, org_id: &str, since: i64) -> ControlResult<Vec<AuditRecord>>;
+
+    /// Orgs by name, for a server's operator commands.
+    fn orgs(&mut self) -> ControlResult<Vec<String>>;
+
+    fn insert_user(&mut self, user: &User) -> ControlResult<()>;
+    /// A user of the org.
+    fn user(&mut self, org_id: &str, username: &str) -> ControlResult<Option<User>>;
+    /// A user of any org (usernames are unique on a server): the login lookup.
+    fn user_anywhere(&mut self, username: &str) -> ControlResult<Option<User>>;
+    fn users(&mut self, org_id: &str) -> ControlResult<Vec<User>>;
+    /// Deletes a user and its sessions.
+    fn delete_user(&mut self, user_id: &str) -> ControlResult<()>;
+    fn set_password_hash(&mut self, user_id: &str, hash: &str) -> ControlResult<()>;
+    /// Records the failed-login count and lock after a login attempt.
+    fn set_login_state(
+        &mut self,
+        user_id: &str,
+        failed_logins: i64,
+        locked_until: Option<i64>,
+    ) -> ControlResult<()>;
+
+    fn insert_session(&mut self, session: &Session, token_hash: &[u8]) -> ControlResult<()>;
+    fn session(&mut self, token_hash: &[u8]) -> ControlResult<Option<Session>>;
+    fn touch_session(&mut self, id: &str, expires_at: i64, used_at: i64) -> ControlResult<()>;
+    fn delete_session(&mut self, id: &str) -> ControlResult<()>;
+    /// Ends every session of a user (a password change); returns how many.
+    fn delete_sessions_of(&mut self, user_id: &str) -> ControlResult<usize>;
+    /// Removes sessions that ended before `now`.
+    fn purge_sessions(&mut self, now: i64) -> ControlResult<usize>;
+
+    fn idempotent_request(
+        &mut self,
+        principal: &str,
+        key: &str,
+    ) -> ControlResult<Option<IdempotentRequest>>;
+    /// Claims `key` for a request; false when another request holds it.
+    fn claim_idempotency_key(
+        &mut self,
+        principal: &str,
+        key: &str,
+        request_hash: &[u8],
+        now: i64,
+    ) -> ControlResult<bool>;
+    fn complete_idempotent_request(
+        &mut self,
+        principal: &str,
+        key: &str,
+        status: u16,
+        sealed_response: &[u8],
+    ) -> ControlResult<()>;
+    fn release_idempotency_key(&mut self, principal: &str, key: &str) -> ControlResult<()>;
+    /// Forgets keys claimed before `before`.
+    fn purge_idempotency_keys(&mut self, before: i64) -> ControlResult<usize>;
 }

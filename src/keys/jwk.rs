@@ -134,3 +134,50 @@ impl PublicKey {
         }
     }
 }
+
+/// The JWK (RFC 7517) of a public key (X.509 SubjectPublicKeyInfo DER), with `kid`,
+/// `alg` and `use: sig`. HMAC keys have no public JWK.
+pub fn public_jwk(kid: &str, alg: Algorithm, der: &[u8]) -> Result<Value, KeyError> {
+    let b64 = |b: &[u8]| crate::jwt::B64URL.encode(b);
+    let mut map = serde_json::Map::new();
+    map.insert("kid".into(), kid.into());
+    map.insert("alg".into(), alg.as_str().into());
+    map.insert("use".into(), "sig".into());
+    match alg {
+        Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 => {
+            let rsa = aws_lc_rs::rsa::PublicKey::from_der(der)
+                .map_err(|_| KeyError::Invalid("the RSA public key cannot be read".into()))?;
+            map.insert("kty".into(), "RSA".into());
+            map.insert(
+                "n".into(),
+                b64(rsa.modulus().big_endian_without_leading_zero()).into(),
+            );
+            map.insert(
+                "e".into(),
+                b64(rsa.exponent().big_endian_without_leading_zero()).into(),
+            );
+        }
+        Algorithm::ES256 | Algorithm::ES384 | Algorithm::ES512 => {
+            let (crv, n) = match alg {
+                Algorithm::ES384 => ("P-384", 48),
+                Algorithm::ES512 => ("P-521", 66),
+                _ => ("P-256", 32),
+            };
+            // An EC SubjectPublicKeyInfo ends with the uncompressed point 04 || x || y.
+            let point = der
+                .get(der.len().saturating_sub(2 * n + 1)..)
+                .filter(|p| p.len() == 2 * n + 1 && p[0] == 4)
+                .ok_or_else(|| KeyError::Invalid("the EC public key cannot be read".into()))?;
+            map.insert("kty".into(), "EC".into());
+            map.insert("crv".into(), crv.into());
+            map.insert("x".into(), b64(&point[1..=n]).into());
+            map.insert("y".into(), b64(&point[n + 1..]).into());
+        }
+        _ => {
+            return Err(KeyError::Invalid(format!(
+                "{alg} signs with a shared secret: it has no public JWK"
+            )));
+        }
+    }
+    Ok(Value::Object(map))
+}

@@ -6,7 +6,7 @@ mod jwk;
 mod keyref;
 mod parse;
 
-pub use jwk::parse_jwks;
+pub use jwk::{parse_jwks, public_jwk};
 pub use keyref::read_keyref;
 pub use parse::{
     PrivateKey, PublicKey, generate_key_pair, generate_secret, min_secret_len, mismatch,

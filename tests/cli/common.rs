@@ -24,16 +24,158 @@ const CLEARED: [&str; 7] = [
     "CLICOLOR_FORCE",
 ];
 
+/// Which control plane a [`TestEnv`]'s commands talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded control plane (SQLite in the env's data dir).
+    Embedded,
+    /// A real `tok server` on 127.0.0.1:0 with org `local` and instance `local`, logged in
+    /// as [`ADMIN`] under profile `default` (which is current).
+    Server,
+}
+
+/// The administrator of a test server.
+pub const ADMIN: &str = "admin";
+/// Its password.
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
 /// A temporary HOME-like directory with tok's config and data dirs inside it.
 pub struct TestEnv {
+    /// Declared before `dir`: the server stops before its files go.
+    server: Option<ServerProcess>,
     dir: TempDir,
+}
+
+/// A `tok server start` child process, stopped (SIGTERM, then SIGKILL) on drop.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    pub database: PathBuf,
+    pub master_key_file: PathBuf,
+    /// Where the server's stderr (its log) goes.
+    pub log: PathBuf,
+}
+
+impl ServerProcess {
+    /// Sends SIGTERM and waits up to 10 s for the process to exit; returns its status.
+    pub fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if self.terminate().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 impl TestEnv {
     pub fn new() -> TestEnv {
         TestEnv {
+            server: None,
             dir: tempfile::tempdir().expect("temp dir"),
         }
+    }
+
+    /// An environment whose commands talk to `backend`; see [`Backend`].
+    pub fn with_backend(backend: Backend) -> TestEnv {
+        let mut env = TestEnv::new();
+        if backend == Backend::Server {
+            let server = env.start_server(&[]);
+            env.login(&server.url);
+            env.server = Some(server);
+        }
+        env
+    }
+
+    /// The running server of a [`Backend::Server`] environment.
+    pub fn server(&self) -> Option<&ServerProcess> {
+        self.server.as_ref()
+    }
+
+    pub fn server_mut(&mut self) -> Option<&mut ServerProcess> {
+        self.server.as_mut()
+    }
+
+    /// Initialises a server database in this env (org `local`, instance `local`, user
+    /// [`ADMIN`]) and starts `tok server start --listen 127.0.0.1:0 EXTRA…` on it; waits
+    /// for the URL it prints.
+    pub fn start_server(&self, extra: &[&str]) -> ServerProcess {
+        let dir = self.path().join("server");
+        std::fs::create_dir_all(&dir).expect("server dir");
+        let database = dir.join("tok.db");
+        let master_key_file = dir.join("master.key");
+        let db_url = format!("sqlite://{}", database.display());
+        let key = path_str(&master_key_file);
+        if !database.exists() {
+            let out = self.run_stdin(
+                &[
+                    "server", "init", "--database", &db_url, "--master-key-file", &key,
+                    "--org", "local", "--instance", "local", "--admin", ADMIN, "--password-stdin",
+                ],
+                ADMIN_PASSWORD,
+            );
+            expect_exit(&out, 0);
+        }
+        self.spawn_server(&database, &master_key_file, extra)
+    }
+
+    /// Starts `tok server start` on an existing database and waits for its URL.
+    pub fn spawn_server(&self, database: &Path, master_key_file: &Path, extra: &[&str]) -> ServerProcess {
+        use std::io::BufRead;
+        let log = self.path().join(format!("server-{}.log", std::process::id()));
+        let log_file = std::fs::File::create(&log).expect("server log");
+        let mut cmd = self.command(TOK);
+        cmd.args(["server", "start", "--listen", "127.0.0.1:0", "--database"])
+            .arg(format!("sqlite://{}", database.display()))
+            .arg("--master-key-file")
+            .arg(master_key_file)
+            .args(extra)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(log_file);
+        let mut child = cmd.spawn().expect("tok server starts");
+        let stdout = child.stdout.take().expect("server stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("server prints its URL");
+        let url = line.trim().to_string();
+        assert!(
+            url.starts_with("http"),
+            "server did not print its URL; log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        ServerProcess {
+            child,
+            url,
+            database: database.to_path_buf(),
+            master_key_file: master_key_file.to_path_buf(),
+            log,
+        }
+    }
+
+    /// `tok login --server URL --username admin --password-stdin` into profile `default`.
+    pub fn login(&self, url: &str) {
+        let out = self.run_stdin(
+            &["login", "--server", url, "--username", ADMIN, "--password-stdin"],
+            ADMIN_PASSWORD,
+        );
+        expect_exit(&out, 0);
     }
 
     pub fn path(&self) -> &Path {
@@ -341,4 +483,28 @@ pub fn python(env: &TestEnv, script: &str, args: &[&str]) -> Value {
         .expect("python3 runs");
     assert!(out.status.success(), "python failed:\n{}", stderr(&out));
     json(&out)
+}
+
+/// Runs a scenario against both backends: `mod NAME { fn embedded(); fn server(); }`, each
+/// calling `fn NAME(env: &TestEnv)` defined in the same file.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn embedded() {
+                    super::$name(&$crate::common::TestEnv::with_backend(
+                        $crate::common::Backend::Embedded,
+                    ));
+                }
+                #[test]
+                fn server() {
+                    super::$name(&$crate::common::TestEnv::with_backend(
+                        $crate::common::Backend::Server,
+                    ));
+                }
+            }
+        )+
+    };
 }

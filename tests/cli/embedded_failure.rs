@@ -86,11 +86,13 @@ fn contacted(listener: &TcpListener) -> bool {
 
 #[track_caller]
 fn server_refused(out: &Output) {
-    expect_hint(out, 2, "invalid_input", "--profile local");
+    expect_hint(out, 4, "not_logged_in", "tok login");
 }
 
+/// A server profile (or --server / TOK_SERVER) with no credential fails before any
+/// connection is made, and never falls back to the embedded control plane.
 #[test]
-fn a_server_profile_is_a_usage_error_that_points_to_local() {
+fn a_server_profile_without_a_login_is_refused_before_connecting() {
     let env = TestEnv::new();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -98,9 +100,9 @@ fn a_server_profile_is_a_usage_error_that_points_to_local() {
     env.ok(&["profile", "set", "live", &format!("server={url}"), "-q"]);
 
     let out = env.run(&["--profile", "s", "tenant", "list"]);
-    expect_exit(&out, 2);
+    expect_exit(&out, 4);
     assert!(stdout(&out).is_empty());
-    assert!(stderr(&out).contains("hint: use the embedded control plane with `--profile local`"));
+    assert!(stderr(&out).contains("hint: run `tok login --server http://127.0.0.1:9 --profile s`"), "{}", stderr(&out));
     for args in [
         &["--profile", "s", "tenant", "list", "-o", "json"][..],
         &[

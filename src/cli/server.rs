@@ -1,0 +1,518 @@
+//! `tok server start|init`: run the control plane over HTTP for a team, and create its
+//! first org and administrator.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Subcommand;
+use serde::Serialize;
+
+use super::Ctx;
+use crate::control::auth::{self, AuthPolicy};
+use crate::control::sqlite::SqliteStore;
+use crate::control::{ControlPlane, MasterKey, Sealer, Store};
+use crate::duration::{now, parse_duration, relative, rfc3339};
+use crate::error::{Error, Result};
+use crate::output::{Render, read_secret};
+use crate::server::{AppState, Listen};
+
+const DEFAULT_LISTEN: &str = "127.0.0.1:8420";
+
+#[derive(Debug, Subcommand)]
+pub enum ServerCommand {
+    /// Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)
+    #[command(after_long_help = "\
+Prints the URL it listens on as the first line of stdout (with --listen 127.0.0.1:0 the port
+is picked by the system). Logs one structured line per request on stderr; they never hold a
+token, password or key.
+
+The master key (32 random bytes, base64) encrypts signing keys at rest and derives the pepper
+that session tokens are stored under: keep it in a mode-0600 file (--master-key-file) or in
+TOK_MASTER_KEY. `tok server init` creates the file.
+
+Examples:
+  tok server init --database sqlite:///var/lib/tok/tok.db --master-key-file /etc/tok/master.key \\
+                  --org acme --admin alice
+  tok server start --database sqlite:///var/lib/tok/tok.db --master-key-file /etc/tok/master.key
+  tok server start --dev")]
+    Start(StartArgs),
+    /// Create an org, its first instance and its first administrator; prints the credentials once
+    #[command(after_long_help = "\
+Creates the master key file (mode 0600) when it does not exist and TOK_MASTER_KEY is not set.
+Without --password-stdin a random password is generated and printed once.
+
+JSON fields (-o json): org, instance, admin, password (only when generated), database,
+master_key_file (null when the key came from TOK_MASTER_KEY).")]
+    Init(InitArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StoreArgs {
+    /// sqlite://PATH (sqlite:///abs/path or sqlite://relative/path) [default: sqlite://<data dir>/server.db]
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+    /// File holding the base64 master key [else TOK_MASTER_KEY]
+    #[arg(long, value_name = "FILE")]
+    pub master_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StartArgs {
+    /// Address to listen on; beyond loopback only with TLS or --insecure-http
+    #[arg(long, default_value = DEFAULT_LISTEN, value_name = "ADDR")]
+    pub listen: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// PEM certificate chain for HTTPS
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for HTTPS
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address (tokens and passwords cross the network in clear)
+    #[arg(long)]
+    pub insecure_http: bool,
+    /// How long a session stays valid after its last use
+    #[arg(long, default_value = "30m", value_name = "DURATION")]
+    pub session_ttl: String,
+    /// How long after login a session ends however often it is used
+    #[arg(long, default_value = "12h", value_name = "DURATION")]
+    pub session_max_lifetime: String,
+    /// Consecutive failed logins that lock an account
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=1000))]
+    pub lockout_threshold: i64,
+    /// How long a locked account stays locked
+    #[arg(long, default_value = "15m", value_name = "DURATION")]
+    pub lockout_duration: String,
+    /// How long in-flight requests may take to finish on shutdown
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub shutdown_grace: String,
+    /// Log format on stderr
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Try the API: a temporary database and master key, loopback only, an admin session printed once
+    #[arg(long, conflicts_with_all = ["database", "master_key_file", "tls_cert", "insecure_http"])]
+    pub dev: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The org to create
+    #[arg(long, value_name = "ORG")]
+    pub org: String,
+    /// The first administrator's username
+    #[arg(long, value_name = "USERNAME")]
+    pub admin: String,
+    /// Read the administrator's password from stdin instead of generating one
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// The org's first instance
+    #[arg(long, default_value = "default", value_name = "NAME")]
+    pub instance: String,
+}
+
+#[derive(Debug, Serialize)]
+struct InitView {
+    org: String,
+    instance: String,
+    admin: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<String>,
+    database: String,
+    master_key_file: Option<String>,
+}
+
+impl Render for InitView {
+    fn columns() -> &'static [&'static str] {
+        &["org", "instance", "admin", "password", "database", "master_key_file"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.org.clone(),
+            self.instance.clone(),
+            self.admin.clone(),
+            self.password.clone().unwrap_or_else(|| "(as given)".into()),
+            self.database.clone(),
+            self.master_key_file
+                .clone()
+                .unwrap_or_else(|| "(TOK_MASTER_KEY)".into()),
+        ]
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct DevView {
+    server: String,
+    org: String,
+    username: String,
+    password: String,
+    auth_token: String,
+    expires_at: Option<String>,
+    #[serde(skip)]
+    expires: i64,
+}
+
+impl Render for DevView {
+    fn columns() -> &'static [&'static str] {
+        &["server", "org", "username", "password", "auth_token", "expires_at"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.server.clone(),
+            self.org.clone(),
+            self.username.clone(),
+            self.password.clone(),
+            self.auth_token.clone(),
+            relative(self.expires, now()),
+        ]
+    }
+}
+
+pub fn run(ctx: &Ctx, cmd: ServerCommand) -> Result<()> {
+    match cmd {
+        ServerCommand::Start(args) => start(ctx, &args),
+        ServerCommand::Init(args) => init(ctx, &args),
+    }
+}
+
+/// `sqlite://PATH` to a path; other schemes are refused with what is accepted.
+pub fn database_path(ctx: &Ctx, url: Option<&str>) -> Result<PathBuf> {
+    let Some(url) = url else {
+        let (paths, _) = ctx.config()?;
+        return Ok(paths.data_dir.join("server.db"));
+    };
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        if path.is_empty() {
+            return Err(Error::usage(format!("--database '{url}' names no file")));
+        }
+        return Ok(PathBuf::from(path));
+    }
+    let scheme = url.split("://").next().unwrap_or(url);
+    Err(Error::usage(format!(
+        "--database '{url}': this build stores data in SQLite only (sqlite://PATH); '{scheme}' is not supported"
+    ))
+    .with_hint("use e.g. sqlite:///var/lib/tok/tok.db"))
+}
+
+/// The master key from `--master-key-file` or `TOK_MASTER_KEY`; `create` makes the file
+/// (mode 0600) when it does not exist.
+fn master_key(store: &StoreArgs, create: bool, ctx: &Ctx) -> Result<(Sealer, Option<PathBuf>)> {
+    if let Some(path) = &store.master_key_file {
+        if !path.exists() && create {
+            let encoded = Sealer::generate_master_key().map_err(Error::from)?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| Error::io(format!("cannot create {}", dir.display()), &e))?;
+            }
+            crate::credentials::write_private(path, format!("{encoded}\n").as_bytes())
+                .map_err(|e| Error::io(format!("cannot write {}", path.display()), &e))?;
+            ctx.out.info(&format!(
+                "created the master key file {} (mode 0600); back it up: without it the signing \
+                 keys cannot be decrypted",
+                path.display()
+            ));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::usage(format!("cannot read the master key file {}: {e}", path.display()))
+                .with_hint("`tok server init --master-key-file FILE` creates one")
+        })?;
+        warn_if_readable_by_others(ctx, path);
+        let sealer = Sealer::from_encoded(&text).map_err(|e| {
+            Error::usage(format!("the master key file {}: {e}", path.display()))
+        })?;
+        return Ok((sealer, Some(path.clone())));
+    }
+    match std::env::var("TOK_MASTER_KEY") {
+        Ok(text) => {
+            let sealer = Sealer::from_encoded(&text)
+                .map_err(|e| Error::usage(format!("TOK_MASTER_KEY: {e}")))?;
+            Ok((sealer, None))
+        }
+        Err(_) => Err(Error::usage(
+            "no master key: pass --master-key-file FILE or set TOK_MASTER_KEY (32 random bytes, base64)",
+        )
+        .with_hint("`tok server init --master-key-file FILE …` creates the file")),
+    }
+}
+
+fn warn_if_readable_by_others(ctx: &Ctx, path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            ctx.out.warn(&format!(
+                "the master key file {} is readable by other users; chmod 600 it",
+                path.display()
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (ctx, path);
+}
+
+fn duration_arg(flag: &str, text: &str) -> Result<i64> {
+    let secs = parse_duration(text).map_err(|e| Error::usage(format!("{flag}: {e}")))?;
+    i64::try_from(secs).map_err(|_| Error::usage(format!("{flag}: '{text}' is too long")))
+}
+
+fn init(ctx: &Ctx, args: &InitArgs) -> Result<()> {
+    crate::control::users::validate_username(&args.admin).map_err(Error::from)?;
+    let password = if args.password_stdin {
+        Some(read_secret(
+            "password",
+            true,
+            ctx.global.no_input,
+            false,
+            "--password-stdin",
+        )?)
+    } else {
+        None
+    };
+    if let Some(p) = &password {
+        crate::control::users::check_password(&args.admin, p).map_err(Error::from)?;
+    }
+    let db = database_path(ctx, args.store.database.as_deref())?;
+    let (sealer, key_file) = master_key(&args.store, true, ctx)?;
+    let store = SqliteStore::open(&db).map_err(Error::from)?;
+    if store
+        .read(|tx| tx.org_id(&args.org))
+        .map_err(Error::from)?
+        .is_some()
+    {
+        return Err(Error::conflict(format!(
+            "org '{}' already exists in {}",
+            args.org,
+            db.display()
+        ))
+        .with_hint("log in to it with `tok login`, or pick another --org"));
+    }
+    crate::control::validate_org_name(&args.org).map_err(Error::from)?;
+    let generated = password.is_none();
+    let password = match password {
+        Some(p) => p,
+        None => crate::control::opaque::random_password(),
+    };
+    let actor = format!("server-init:{}", std::env::var("USER").unwrap_or_default());
+    let cp = ControlPlane::new(store, MasterKey::ready(sealer), &args.org, &actor);
+    let now = now();
+    cp.bootstrap(Some(&args.instance), now).map_err(Error::from)?;
+    cp.create_user(&args.admin, &password, now)
+        .map_err(Error::from)?;
+    ctx.out.info(&format!(
+        "created org '{}' with instance '{}' and administrator '{}' in {}",
+        args.org,
+        args.instance,
+        args.admin,
+        db.display()
+    ));
+    if generated {
+        ctx.out
+            .warn("the administrator's password is shown only once: store it now");
+    }
+    ctx.out.item(&InitView {
+        org: args.org.clone(),
+        instance: args.instance.clone(),
+        admin: args.admin.clone(),
+        password: generated.then_some(password),
+        database: format!("sqlite://{}", db.display()),
+        master_key_file: key_file.map(|p| p.display().to_string()),
+    })
+}
+
+fn start(ctx: &Ctx, args: &StartArgs) -> Result<()> {
+    let addr: SocketAddr = args.listen.parse().map_err(|_| {
+        Error::usage(format!(
+            "--listen '{}': not an address; use IP:PORT, e.g. 127.0.0.1:8420 or [::1]:8420",
+            args.listen
+        ))
+    })?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+        _ => None,
+    };
+    if args.dev && !addr.ip().is_loopback() {
+        return Err(Error::usage("--dev listens on loopback only"));
+    }
+    if !addr.ip().is_loopback() && tls.is_none() && !args.insecure_http {
+        return Err(Error::usage(format!(
+            "refusing to listen on {addr} without TLS: session tokens and passwords would cross \
+             the network in clear"
+        ))
+        .with_hint("pass --tls-cert and --tls-key, listen on 127.0.0.1 behind a TLS proxy, or \
+                    pass --insecure-http"));
+    }
+    let policy = AuthPolicy {
+        session_ttl: duration_arg("--session-ttl", &args.session_ttl)?,
+        session_max_lifetime: duration_arg("--session-max-lifetime", &args.session_max_lifetime)?,
+        lockout_threshold: args.lockout_threshold,
+        lockout_secs: duration_arg("--lockout-duration", &args.lockout_duration)?,
+    };
+    if policy.session_ttl > policy.session_max_lifetime {
+        return Err(Error::usage(
+            "--session-ttl is longer than --session-max-lifetime",
+        ));
+    }
+    let grace = Duration::from_secs(duration_arg("--shutdown-grace", &args.shutdown_grace)? as u64);
+    init_logging(ctx, args.log_format);
+
+    let dev = if args.dev { Some(dev_setup(&policy)?) } else { None };
+    let (db, sealer) = match &dev {
+        Some(d) => (
+            d.dir.join("tok.db"),
+            Sealer::from_encoded(&d.master_key).map_err(Error::from)?,
+        ),
+        None => {
+            let db = database_path(ctx, args.store.database.as_deref())?;
+            let (sealer, _) = master_key(&args.store, false, ctx)?;
+            (db, sealer)
+        }
+    };
+    let connections = std::thread::available_parallelism().map_or(4, |n| n.get().clamp(2, 8));
+    let store = Arc::new(SqliteStore::open_pool(&db, connections).map_err(Error::from)?);
+    let orgs = store.read(|tx| tx.orgs()).map_err(Error::from)?;
+    if orgs.is_empty() && dev.is_none() {
+        ctx.out.warn(&format!(
+            "{} holds no org yet: create one with `tok server init --database sqlite://{} …`",
+            db.display(),
+            db.display()
+        ));
+    }
+    let state = AppState::new(Arc::clone(&store), sealer, policy);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::other(format!("cannot start the async runtime: {e}")))?;
+    let out = ctx.out.clone();
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let dev_plan = dev.as_ref().map(|d| (d.password.clone(), Arc::clone(&store), state.clone()));
+    let result = runtime.block_on(crate::server::serve(
+        state,
+        Listen { addr, tls },
+        grace,
+        |bound, _| {
+            let url = format!("{scheme}://{bound}");
+            out.info(&format!(
+                "tok server listening on {url} (database {})",
+                db.display()
+            ));
+            match dev_plan {
+                None => {
+                    let _ = out.line(&url);
+                }
+                Some((password, store, st)) => {
+                    let _ = print_dev_session(&out, &url, &password, &store, &st);
+                }
+            }
+        },
+    ));
+    if let Some(d) = &dev {
+        let _ = std::fs::remove_dir_all(&d.dir);
+    }
+    result.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            Error::conflict(format!("cannot listen on {addr}: the address is in use"))
+                .with_hint("pick another --listen port, or stop the other server")
+        } else {
+            Error::other(format!("the server stopped: {e}"))
+        }
+    })?;
+    ctx.out.info("tok server stopped");
+    Ok(())
+}
+
+struct Dev {
+    dir: PathBuf,
+    master_key: String,
+    password: String,
+}
+
+const DEV_ORG: &str = "dev";
+const DEV_ADMIN: &str = "admin";
+
+/// A temporary database with org `dev`, instance `default` and user `admin`.
+fn dev_setup(_policy: &AuthPolicy) -> Result<Dev> {
+    let dir = std::env::temp_dir().join(format!(
+        "tok-dev-{}-{}",
+        std::process::id(),
+        crate::control::opaque::request_key()
+    ));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), &e))?;
+    let master_key = Sealer::generate_master_key().map_err(Error::from)?;
+    let store = SqliteStore::open(&dir.join("tok.db")).map_err(Error::from)?;
+    let sealer = Sealer::from_encoded(&master_key).map_err(Error::from)?;
+    let cp = ControlPlane::new(store, MasterKey::ready(sealer), DEV_ORG, "server-dev");
+    let password = crate::control::opaque::random_password();
+    let now = now();
+    cp.bootstrap(Some("default"), now).map_err(Error::from)?;
+    cp.create_user(DEV_ADMIN, &password, now)
+        .map_err(Error::from)?;
+    Ok(Dev {
+        dir,
+        master_key,
+        password,
+    })
+}
+
+fn print_dev_session(
+    out: &crate::output::Output,
+    url: &str,
+    password: &str,
+    store: &Arc<SqliteStore>,
+    state: &AppState,
+) -> Result<()> {
+    let (token, session) = auth::login(
+        store.as_ref(),
+        &state.pepper,
+        &state.policy,
+        DEV_ADMIN,
+        password,
+        None,
+        now(),
+    )
+    .map_err(Error::from)?;
+    out.warn("development server: the database is temporary and deleted on exit");
+    out.hint(&format!(
+        "export TOK_SERVER={url} TOK_TOKEN=<auth_token>, or `tok login --server {url} --username admin`"
+    ));
+    out.item(&DevView {
+        server: url.to_string(),
+        org: DEV_ORG.into(),
+        username: DEV_ADMIN.into(),
+        password: password.to_string(),
+        auth_token: token,
+        expires_at: rfc3339(session.expires_at),
+        expires: session.expires_at,
+    })
+}
+
+/// Structured logs on stderr: text or JSON, level from -v (info by default) or RUST_LOG.
+fn init_logging(ctx: &Ctx, format: LogFormat) {
+    let level = match ctx.global.verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("tok={level},warn")));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ctx.out.color_err);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}

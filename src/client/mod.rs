@@ -1,0 +1,131 @@
+//! The typed API client: [`Api`] is every control-plane operation the CLI performs,
+//! answered either by the embedded control plane (in-process) or by a `tok server`
+//! over HTTP ([`Client`], one module per resource). Both return the same
+//! [`crate::model`] types, so every command behaves the same against either.
+
+mod http;
+mod instances;
+mod org;
+mod tenants;
+mod tokens;
+mod users;
+
+pub use http::{Client, ClientOptions, parse_server_url};
+
+use crate::error::Result;
+use crate::model::{
+    AuditEntry, BrokerConfig, CreateInstance, CreateTenant, CreateToken, CreateUser, Deleted,
+    Instance, Org, PublicKey, Rotation, Tenant, Token, User, WhoAmI,
+};
+
+/// The control plane as the CLI sees it.
+pub trait Api {
+    fn org(&self) -> Result<Org>;
+    /// Seconds, or `None` for no limit.
+    fn set_max_token_lifetime(&self, secs: Option<i64>) -> Result<Org>;
+    /// Audit records from `since` (Unix seconds), oldest first.
+    fn audit(&self, since: i64) -> Result<Vec<AuditEntry>>;
+
+    fn create_instance(&self, req: &CreateInstance) -> Result<Instance>;
+    fn instances(&self) -> Result<Vec<Instance>>;
+    /// One instance with its signing keys.
+    fn instance(&self, name: &str) -> Result<Instance>;
+    fn delete_instance(&self, name: &str, cascade: bool) -> Result<Deleted>;
+    fn public_key(&self, name: &str) -> Result<PublicKey>;
+    fn broker_config(&self, name: &str) -> Result<BrokerConfig>;
+    fn rotate_key(&self, name: &str) -> Result<Rotation>;
+
+    fn create_tenant(&self, req: &CreateTenant) -> Result<Tenant>;
+    fn tenants(&self, instance: Option<&str>) -> Result<Vec<Tenant>>;
+    fn tenant(&self, name: &str) -> Result<Tenant>;
+    fn delete_tenant(&self, name: &str) -> Result<Deleted>;
+
+    fn create_token(&self, tenant: &str, req: &CreateToken) -> Result<Token>;
+    /// Tokens of one tenant or of the org, revoked ones included.
+    fn tokens(&self, tenant: Option<&str>) -> Result<Vec<Token>>;
+    fn token(&self, tenant: &str, name: &str) -> Result<Token>;
+    fn revoke_token(&self, tenant: &str, name: &str) -> Result<Token>;
+
+    fn create_user(&self, req: &CreateUser) -> Result<User>;
+    fn users(&self) -> Result<Vec<User>>;
+    fn user(&self, username: &str) -> Result<User>;
+    fn delete_user(&self, username: &str) -> Result<()>;
+    fn set_password(&self, username: &str, password: &str) -> Result<()>;
+
+    fn whoami(&self) -> Result<WhoAmI>;
+}
+
+impl Api for Client {
+    fn org(&self) -> Result<Org> {
+        org::get(self)
+    }
+    fn set_max_token_lifetime(&self, secs: Option<i64>) -> Result<Org> {
+        org::set_max_token_lifetime(self, secs)
+    }
+    fn audit(&self, since: i64) -> Result<Vec<AuditEntry>> {
+        org::audit(self, since)
+    }
+    fn create_instance(&self, req: &CreateInstance) -> Result<Instance> {
+        instances::create(self, req)
+    }
+    fn instances(&self) -> Result<Vec<Instance>> {
+        instances::list(self)
+    }
+    fn instance(&self, name: &str) -> Result<Instance> {
+        instances::get(self, name)
+    }
+    fn delete_instance(&self, name: &str, cascade: bool) -> Result<Deleted> {
+        instances::delete(self, name, cascade)
+    }
+    fn public_key(&self, name: &str) -> Result<PublicKey> {
+        instances::public_key(self, name)
+    }
+    fn broker_config(&self, name: &str) -> Result<BrokerConfig> {
+        instances::broker_config(self, name)
+    }
+    fn rotate_key(&self, name: &str) -> Result<Rotation> {
+        instances::rotate_key(self, name)
+    }
+    fn create_tenant(&self, req: &CreateTenant) -> Result<Tenant> {
+        tenants::create(self, req)
+    }
+    fn tenants(&self, instance: Option<&str>) -> Result<Vec<Tenant>> {
+        tenants::list(self, instance)
+    }
+    fn tenant(&self, name: &str) -> Result<Tenant> {
+        tenants::get(self, name)
+    }
+    fn delete_tenant(&self, name: &str) -> Result<Deleted> {
+        tenants::delete(self, name)
+    }
+    fn create_token(&self, tenant: &str, req: &CreateToken) -> Result<Token> {
+        tokens::create(self, tenant, req)
+    }
+    fn tokens(&self, tenant: Option<&str>) -> Result<Vec<Token>> {
+        tokens::list(self, tenant)
+    }
+    fn token(&self, tenant: &str, name: &str) -> Result<Token> {
+        tokens::get(self, tenant, name)
+    }
+    fn revoke_token(&self, tenant: &str, name: &str) -> Result<Token> {
+        tokens::revoke(self, tenant, name)
+    }
+    fn create_user(&self, req: &CreateUser) -> Result<User> {
+        users::create(self, req)
+    }
+    fn users(&self) -> Result<Vec<User>> {
+        users::list(self)
+    }
+    fn user(&self, username: &str) -> Result<User> {
+        users::get(self, username)
+    }
+    fn delete_user(&self, username: &str) -> Result<()> {
+        users::delete(self, username)
+    }
+    fn set_password(&self, username: &str, password: &str) -> Result<()> {
+        users::set_password(self, username, password)
+    }
+    fn whoami(&self) -> Result<WhoAmI> {
+        users::whoami(self)
+    }
+}

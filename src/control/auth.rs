@@ -1,0 +1,234 @@
+//! Logging in and session tokens (Stargate's table-based auth): a password buys an
+//! opaque token with a sliding TTL — each authenticated use moves the expiry forward,
+//! never past an absolute maximum. Repeated failures lock the account for a while.
+//! Every rule takes `now` (Unix seconds) so tests move the clock instead of sleeping.
+
+use std::sync::OnceLock;
+
+use super::error::{ControlError, ControlResult};
+use super::model::{Session, User};
+use super::opaque::{self, Kind};
+use super::users::{hash_password, verify_password};
+use super::{Store, ids};
+use crate::duration::rfc3339;
+
+/// How sessions and logins behave on a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthPolicy {
+    /// Seconds a session stays valid after its last use (default 30 minutes).
+    pub session_ttl: i64,
+    /// Seconds after login beyond which no use extends a session (default 12 hours).
+    pub session_max_lifetime: i64,
+    /// Consecutive failed logins that lock an account (default 5).
+    pub lockout_threshold: i64,
+    /// Seconds an account stays locked (default 15 minutes).
+    pub lockout_secs: i64,
+}
+
+impl Default for AuthPolicy {
+    fn default() -> Self {
+        AuthPolicy {
+            session_ttl: 30 * 60,
+            session_max_lifetime: 12 * 3600,
+            lockout_threshold: 5,
+            lockout_secs: 15 * 60,
+        }
+    }
+}
+
+impl AuthPolicy {
+    /// A used session's new expiry is written only when it moves by at least this much,
+    /// so that a burst of requests costs one write, not one per request (1% of the TTL).
+    pub fn slide_granularity(&self) -> i64 {
+        (self.session_ttl / 100).max(1)
+    }
+}
+
+/// The message for every failed login, whatever the cause (unknown user, wrong password,
+/// locked account), so that a guesser learns nothing from it.
+pub const LOGIN_FAILED: &str = "wrong username or password";
+
+/// Who a session belongs to, after it was checked and extended.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub session_id: String,
+    pub user_id: String,
+    pub username: String,
+    pub org: String,
+    /// When the session lapses unless used again.
+    pub expires_at: i64,
+    pub max_expires_at: i64,
+}
+
+/// Checks a username and password and starts a session; returns the token (shown once)
+/// and the session.
+pub fn login<S: Store>(
+    store: &S,
+    pepper: &[u8],
+    policy: &AuthPolicy,
+    username: &str,
+    password: &str,
+    source: Option<&str>,
+    now: i64,
+) -> ControlResult<(String, Session)> {
+    let user = store.read(|tx| tx.user_anywhere(username))?;
+    let Some(user) = user else {
+        // Spend the same time as a real check so that timing does not reveal usernames.
+        verify_password(password, dummy_hash());
+        return Err(failed());
+    };
+    let matches = verify_password(password, &user.password_hash);
+    let locked = user.locked_until.is_some_and(|until| until > now);
+    if locked || !matches {
+        if !locked {
+            record_failure(store, policy, &user, source, now)?;
+        }
+        return Err(failed());
+    }
+    let token = opaque::generate(Kind::Session)?;
+    let session = Session {
+        id: ids::new_id("ses"),
+        user_id: user.id.clone(),
+        username: user.username.clone(),
+        org: user.org.clone(),
+        created_at: now,
+        expires_at: now + policy.session_ttl.min(policy.session_max_lifetime),
+        max_expires_at: now + policy.session_max_lifetime,
+        last_used_at: now,
+    };
+    store.write(|tx| {
+        tx.set_login_state(&user.id, 0, None)?;
+        tx.insert_session(&session, &opaque::digest(pepper, &token))?;
+        tx.insert_audit(
+            &user.org_id,
+            now,
+            &format!("user:{}", user.username),
+            "session.create",
+            &user.username,
+            None,
+            source,
+        )
+    })?;
+    Ok((token, session))
+}
+
+/// Counts a failed login; the threshold-th consecutive failure locks the account.
+fn record_failure<S: Store>(
+    store: &S,
+    policy: &AuthPolicy,
+    user: &User,
+    source: Option<&str>,
+    now: i64,
+) -> ControlResult<()> {
+    store.write(|tx| {
+        let Some(current) = tx.user_anywhere(&user.username)? else {
+            return Ok(());
+        };
+        let failed = current.failed_logins + 1;
+        let actor = format!("user:{}", user.username);
+        if failed >= policy.lockout_threshold {
+            let until = now + policy.lockout_secs;
+            tx.set_login_state(&user.id, 0, Some(until))?;
+            let detail = format!(
+                "{failed} failed logins; locked until {}",
+                rfc3339(until).unwrap_or_default()
+            );
+            tx.insert_audit(
+                &user.org_id,
+                now,
+                &actor,
+                "user.lock",
+                &user.username,
+                Some(&detail),
+                source,
+            )
+        } else {
+            tx.set_login_state(&user.id, failed, None)?;
+            tx.insert_audit(
+                &user.org_id,
+                now,
+                &actor,
+                "session.login-failed",
+                &user.username,
+                None,
+                source,
+            )
+        }
+    })
+}
+
+/// Checks a session token and slides its expiry; unknown, malformed and expired tokens
+/// are `Unauthenticated` with a message that says which.
+pub fn authenticate<S: Store>(
+    store: &S,
+    pepper: &[u8],
+    policy: &AuthPolicy,
+    token: &str,
+    now: i64,
+) -> ControlResult<Principal> {
+    opaque::check(Kind::Session, token).map_err(|why| ControlError::Unauthenticated {
+        code: "invalid_token",
+        message: format!("the credential is not a valid session token: {why}"),
+        hint: Some("run `tok login` for a new one".into()),
+    })?;
+    let digest = opaque::digest(pepper, token);
+    let session = store
+        .read(|tx| tx.session(&digest))?
+        .ok_or_else(|| ControlError::Unauthenticated {
+            code: "unknown_session",
+            message: "the session is not known to this server: it was ended by logout or a \
+                      password change, or belongs to another server"
+                .into(),
+            hint: Some("run `tok login` to start a new session".into()),
+        })?;
+    let lapsed_at = session.expires_at.min(session.max_expires_at);
+    if now >= lapsed_at {
+        let why = if session.expires_at >= session.max_expires_at {
+            "reached its maximum lifetime"
+        } else {
+            "expired after a period without use"
+        };
+        return Err(ControlError::Unauthenticated {
+            code: "session_expired",
+            message: format!(
+                "the session {why} at {}",
+                rfc3339(lapsed_at).unwrap_or_default()
+            ),
+            hint: Some("run `tok login` to start a new session".into()),
+        });
+    }
+    let slid = (now + policy.session_ttl).min(session.max_expires_at);
+    let expires_at = if slid - session.expires_at >= policy.slide_granularity() {
+        store.write(|tx| tx.touch_session(&session.id, slid, now))?;
+        slid
+    } else {
+        session.expires_at
+    };
+    Ok(Principal {
+        session_id: session.id,
+        user_id: session.user_id,
+        username: session.username,
+        org: session.org,
+        expires_at,
+        max_expires_at: session.max_expires_at,
+    })
+}
+
+/// Ends the session `token` belongs to.
+pub fn logout<S: Store>(store: &S, principal: &Principal) -> ControlResult<()> {
+    store.write(|tx| tx.delete_session(&principal.session_id))
+}
+
+fn failed() -> ControlError {
+    ControlError::Unauthenticated {
+        code: "invalid_credentials",
+        message: LOGIN_FAILED.into(),
+        hint: None,
+    }
+}
+
+/// A hash of a password nobody has, computed once per process.
+fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| hash_password("tok-no-such-user-placeholder").unwrap_or_default())
+}

@@ -1,0 +1,314 @@
+//! The wire types the server, the typed client and the embedded mode share: what
+//! `-o json` prints is exactly what `/v1` answers, whichever backend a profile uses.
+//! Timestamps are Unix seconds in memory and RFC 3339 UTC strings on the wire.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub mod ts;
+
+/// The org a profile acts in.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Org {
+    pub name: String,
+    /// The longest lifetime a new token may have, e.g. "90d"; null: no limit.
+    pub max_token_lifetime: Option<String>,
+    pub max_token_lifetime_seconds: Option<i64>,
+}
+
+/// `PATCH /v1/orgs/{org}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrgUpdate {
+    /// Seconds; null removes the limit.
+    pub max_token_lifetime_seconds: Option<i64>,
+}
+
+/// A data-plane endpoint (a Pulsar cluster) with its own signing key and audience.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Instance {
+    pub name: String,
+    pub algorithm: String,
+    pub audience: String,
+    pub issuer: Option<String>,
+    /// The active signing key.
+    pub kid: String,
+    #[serde(with = "ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: i64,
+    /// Active and retired signing keys, newest first (on `get` and `rotate-key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<Vec<SigningKey>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SigningKey {
+    pub kid: String,
+    pub algorithm: String,
+    #[serde(with = "ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: i64,
+    #[serde(with = "ts::opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub retired_at: Option<i64>,
+}
+
+/// `POST /v1/orgs/{org}/instances`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInstance {
+    pub name: String,
+    /// HS256/384/512, RS256/384/512 or ES256/384/512 [default: RS256, or what the key implies].
+    #[serde(default)]
+    pub algorithm: Option<String>,
+    #[serde(default)]
+    pub audience: Option<String>,
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// An existing RSA/EC private key to keep (PKCS#8 DER or PEM, base64).
+    #[serde(default)]
+    pub private_key: Option<String>,
+    /// An existing HMAC secret to keep (raw bytes, base64).
+    #[serde(default)]
+    pub secret_key: Option<String>,
+}
+
+/// The answer to `rotate-key`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Rotation {
+    pub instance: Instance,
+    pub retired_kid: String,
+    /// `tenant/name` of live tokens still signed with the retired key.
+    pub still_using_old: Vec<String>,
+}
+
+/// An instance's active public key.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublicKey {
+    pub instance: String,
+    pub algorithm: String,
+    pub kid: String,
+    /// X.509 SubjectPublicKeyInfo DER, base64.
+    pub der: String,
+}
+
+/// The `broker.conf` lines that make a broker accept an instance's tokens.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BrokerConfig {
+    pub lines: Vec<String>,
+}
+
+/// What a delete removed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Deleted {
+    /// Tenants deleted with an instance, or tokens revoked with a tenant.
+    pub count: i64,
+}
+
+/// A Pulsar tenant on an instance.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Tenant {
+    pub name: String,
+    pub instance: String,
+    pub description: Option<String>,
+    #[serde(with = "ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: i64,
+    /// Live (not revoked) tokens.
+    pub token_count: i64,
+}
+
+/// `POST /v1/orgs/{org}/tenants`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTenant {
+    pub name: String,
+    /// [default: the only instance]
+    #[serde(default)]
+    pub instance: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A token's metadata; `token` only in the response that creates it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Token {
+    /// Also the JWT's `jti`.
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub tenant: String,
+    pub instance: String,
+    pub subject: String,
+    pub roles: Vec<String>,
+    pub client_id: Option<String>,
+    pub description: Option<String>,
+    #[serde(with = "ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: i64,
+    /// null: never.
+    #[serde(with = "ts::opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<i64>,
+    #[serde(with = "ts::opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_used_at: Option<i64>,
+    #[serde(with = "ts::opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<i64>,
+    /// The JWT, shown only once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// `POST /v1/orgs/{org}/tenants/{tenant}/tokens`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    /// Unique per tenant [default: <tenant>-<6 hex digits>].
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The `sub` claim [default: the token's name].
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// 30m, 12h, 7d, 2w, 1y, 1d12h, an RFC 3339 time, or "never".
+    pub expires: String,
+}
+
+/// One change: who, what, when, from where. Never a secret.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    #[serde(with = "ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: Option<String>,
+    /// The client address for changes made through a server; null when embedded.
+    pub source: Option<String>,
+}
+
+/// A person who logs in with a password.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub username: String,
+    pub roles: Vec<String>,
+    #[serde(with = "ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: i64,
+    /// Set while the account is locked after failed logins.
+    #[serde(with = "ts::opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub locked_until: Option<i64>,
+}
+
+/// `POST /v1/orgs/{org}/users`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub username: String,
+    pub password: String,
+}
+
+/// `PUT /v1/orgs/{org}/users/{username}/password`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPassword {
+    pub password: String,
+}
+
+/// `POST /v1/auth`.
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthRequest {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for AuthRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthRequest")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A session token (shown once) and when it lapses unless used.
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+pub struct Session {
+    pub auth_token: String,
+    #[serde(with = "ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: i64,
+    /// The end of the absolute maximum lifetime: no use extends the session past it.
+    #[serde(with = "ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub max_expires_at: i64,
+    pub org: String,
+    pub username: String,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Who the credential in use belongs to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WhoAmI {
+    pub principal: String,
+    /// "user", "application" or "local".
+    pub kind: String,
+    pub org: String,
+    /// null when embedded.
+    pub server: Option<String>,
+    pub roles: Vec<String>,
+    /// When the session lapses unless used (null: embedded, no session).
+    #[serde(with = "ts::opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<i64>,
+    #[serde(default, with = "ts::opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub max_expires_at: Option<i64>,
+}
+
+/// One page of a list; pass `next_cursor` back as `cursor` for the next one.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// An error as `application/problem+json` (RFC 9457) with a stable `code`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine code: not_found, conflict, invalid_input, unauthenticated, …
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The request field at fault, for invalid bodies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// `GET /healthz` and `/readyz`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+}

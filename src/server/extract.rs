@@ -1,0 +1,196 @@
+//! Extractors whose rejections are problem+json: the caller (bearer session token),
+//! JSON bodies (400 naming the field at fault), path segments and query strings.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::control::auth::{self, Principal};
+
+/// The authenticated caller and where the request came from.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub source: Option<String>,
+}
+
+impl Caller {
+    /// The audit's actor for this caller.
+    pub fn actor(&self) -> String {
+        format!("user:{}", self.principal.username)
+    }
+}
+
+/// The bearer token of a request, if it has one.
+pub fn bearer(parts: &Parts) -> Result<Option<String>, ApiError> {
+    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or_default();
+    match text.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim().to_string()))
+        }
+        _ => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the Authorization header must be 'Bearer <token>'",
+        )),
+    }
+}
+
+/// Checks the request's bearer token (once per request: the result is kept in the
+/// request's extensions for later extractors).
+pub async fn authenticate(state: &AppState, parts: &mut Parts) -> Result<Caller, ApiError> {
+    if let Some(caller) = parts.extensions.get::<Caller>() {
+        return Ok(caller.clone());
+    }
+    let token = bearer(parts)?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "this request needs a session token (Authorization: Bearer <token>)",
+        )
+        .with_hint("run `tok login`, or POST /v1/auth with a username and password")
+    })?;
+    let source = source_of(parts);
+    let st = state.clone();
+    let principal = super::blocking(move || {
+        auth::authenticate(&st.store, &st.pepper, &st.policy, &token, (st.clock)())
+            .map_err(ApiError::from)
+    })
+    .await?;
+    let caller = Caller { principal, source };
+    parts.extensions.insert(caller.clone());
+    Ok(caller)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        authenticate(state, parts).await
+    }
+}
+
+/// The client's address, when the server knows it.
+pub struct Source(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Source {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Source(source_of(parts)))
+    }
+}
+
+fn source_of(parts: &Parts) -> Option<String> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip().to_string())
+}
+
+/// A JSON body; errors name the field at fault.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                let ct = ct.split(';').next().unwrap_or_default().trim();
+                ct.eq_ignore_ascii_case("application/json")
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "the body must be JSON (Content-Type: application/json)",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| too_large())?;
+        parse_json(&bytes).map(Body)
+    }
+}
+
+/// Deserializes a JSON body, naming the field at fault in errors.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner().to_string();
+        let path = e.path().to_string();
+        // "missing field `name`" / "unknown field `x`, expected …" name the field themselves.
+        let named = inner.split('`').nth(1).map(str::to_string);
+        let field = if path != "." {
+            Some(path)
+        } else if inner.starts_with("missing field") || inner.starts_with("unknown field") {
+            named
+        } else {
+            None
+        };
+        let detail = match &field {
+            Some(f) => format!("invalid JSON body at '{f}': {inner}"),
+            None => format!("invalid JSON body: {inner}"),
+        };
+        let err = ApiError::bad_request(detail);
+        match field {
+            Some(f) => err.with_field(f),
+            None => err,
+        }
+    })?;
+    de.end()
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+    Ok(value)
+}
+
+pub fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        format!(
+            "the request body is larger than {} KiB",
+            super::BODY_LIMIT / 1024
+        ),
+    )
+}
+
+/// Path segments, with a problem+json rejection.
+pub struct PathArgs<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for PathArgs<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| PathArgs(p.0))
+            .map_err(|e| ApiError::bad_request(format!("invalid path: {e}")))
+    }
+}
+
+/// A query string, with a problem+json rejection.
+pub struct QueryArgs<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for QueryArgs<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| QueryArgs(q.0))
+            .map_err(|e| {
+                ApiError::bad_request(format!("invalid query string: {}", e.body_text()))
+            })
+    }
+}

@@ -1,0 +1,391 @@
+//! `tok server`: the control plane over HTTP (axum). Routes only extract, call
+//! [`crate::control`], and map; errors are problem+json; every request gets an id that
+//! is echoed in `x-request-id` and in the structured log, which never holds a secret.
+
+mod error;
+mod extract;
+mod idempotency;
+mod routes;
+
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use error::ApiError;
+
+use crate::control::Store;
+
+use crate::control::auth::AuthPolicy;
+use crate::control::sqlite::SqliteStore;
+use crate::control::{ControlPlane, MasterKey, Sealer};
+
+/// The largest request body accepted (64 KiB: imported keys are the largest bodies).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Everything a handler needs, shared by all requests.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    /// The control plane with no caller: handlers derive one per request with `acting`.
+    pub plane: ControlPlane<Arc<SqliteStore>>,
+    pub store: Arc<SqliteStore>,
+    pub pepper: Vec<u8>,
+    pub policy: AuthPolicy,
+    /// The clock (Unix seconds); tests of the rules pass time in at the control layer.
+    pub clock: fn() -> i64,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(store: Arc<SqliteStore>, sealer: Sealer, policy: AuthPolicy) -> AppState {
+        let pepper = sealer.pepper().to_vec();
+        let master = MasterKey::ready(sealer);
+        let plane = ControlPlane::new(Arc::clone(&store), master, "", "server");
+        AppState(Arc::new(Inner {
+            plane,
+            store,
+            pepper,
+            policy,
+            clock: crate::duration::now,
+        }))
+    }
+
+    /// The control plane acting for `caller` in `org`; another org is as if it did not exist.
+    fn plane(
+        &self,
+        caller: &extract::Caller,
+        org: &str,
+    ) -> Result<ControlPlane<Arc<SqliteStore>>, ApiError> {
+        if caller.principal.org != org {
+            return Err(ApiError::org_not_found(org));
+        }
+        Ok(self.plane.acting(org, &caller.actor(), caller.source.clone()))
+    }
+
+    fn master(&self) -> Result<&Sealer, ApiError> {
+        self.plane.master().get().map_err(ApiError::from)
+    }
+}
+
+/// Runs synchronous control-plane work (SQLite, Argon2) off the async workers.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| ApiError::internal("a worker thread failed"))?
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "tok control plane",
+        description = "Pulsar tenant tokens, instances and signing keys, users and sessions. \
+                       Errors are application/problem+json with a stable `code`.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sessions: log in with a password, log out, who am I"),
+        (name = "org", description = "Org settings and the audit trail"),
+        (name = "instances", description = "Pulsar clusters and their signing keys"),
+        (name = "tenants", description = "Pulsar tenants"),
+        (name = "tokens", description = "Streaming tokens (Pulsar JWTs), shown once"),
+        (name = "users", description = "People who log in with a password"),
+        (name = "health", description = "Liveness and readiness")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A session token from POST /v1/auth"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(routes::healthz))
+        .routes(routes!(routes::readyz))
+        .routes(routes!(routes::login, routes::logout))
+        .routes(routes!(routes::whoami))
+        .routes(routes!(routes::get_org, routes::update_org))
+        .routes(routes!(routes::audit))
+        .routes(routes!(routes::create_instance, routes::list_instances))
+        .routes(routes!(routes::get_instance, routes::delete_instance))
+        .routes(routes!(routes::public_key))
+        .routes(routes!(routes::broker_config))
+        .routes(routes!(routes::rotate_key))
+        .routes(routes!(routes::jwks))
+        .routes(routes!(routes::create_tenant, routes::list_tenants))
+        .routes(routes!(routes::get_tenant, routes::delete_tenant))
+        .routes(routes!(routes::create_token, routes::list_tenant_tokens))
+        .routes(routes!(routes::list_tokens))
+        .routes(routes!(routes::get_token, routes::revoke_token))
+        .routes(routes!(routes::create_user, routes::list_users))
+        .routes(routes!(routes::get_user, routes::delete_user))
+        .routes(routes!(routes::set_password))
+}
+
+/// The OpenAPI document, as served at `/v1/openapi.json` and kept in the repo.
+pub fn openapi_json() -> String {
+    let (_, api) = api_router().split_for_parts();
+    let mut text = api.to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The whole application: routes, OpenAPI, limits, request ids, logs, problem+json
+/// for unknown routes and methods.
+pub fn app(state: AppState) -> Router {
+    let (router, api) = api_router().split_for_parts();
+    let mut doc = api.to_pretty_json().unwrap_or_default();
+    doc.push('\n');
+    let request_id = HeaderName::from_static("x-request-id");
+    router
+        .route(
+            "/v1/openapi.json",
+            axum::routing::get(move || async move {
+                ([(header::CONTENT_TYPE, "application/json")], doc)
+            }),
+        )
+        .fallback(no_route)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(problem_for_bare_errors))
+        .layer(middleware::from_fn(access_log))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, RequestIds::default()))
+        .with_state(state)
+}
+
+async fn no_route(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no_route",
+        format!("no such endpoint: {method} {}", uri.path()),
+    )
+    .with_hint("the API is described at /v1/openapi.json")
+}
+
+/// axum answers a wrong method (405) and some rejections with a bare body; give them
+/// problem+json like everything else.
+async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return resp;
+    }
+    let allow = resp.headers().get(header::ALLOW).cloned();
+    let err = match status {
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            status,
+            "method_not_allowed",
+            format!(
+                "{method} is not allowed on {path}; allowed: {}",
+                allow
+                    .as_ref()
+                    .and_then(|a| a.to_str().ok())
+                    .unwrap_or("see /v1/openapi.json")
+            ),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => extract::too_large(),
+        s => ApiError::new(
+            s,
+            "invalid_request",
+            s.canonical_reason().unwrap_or("the request was refused"),
+        ),
+    };
+    let mut out = err.into_response();
+    if let Some(a) = allow {
+        out.headers_mut().insert(header::ALLOW, a);
+    }
+    out
+}
+
+/// One structured line per request: method, route (not the raw path), status, latency,
+/// request id. Never headers or bodies (they carry tokens and passwords).
+async fn access_log(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|r| r.header_value().to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let resp = next.run(req).await;
+    tracing::info!(
+        request_id = %id,
+        method = %method,
+        route = %route,
+        status = resp.status().as_u16(),
+        latency_us = start.elapsed().as_micros() as u64,
+        "request"
+    );
+    resp
+}
+
+/// Request ids: a per-process random prefix and a counter (unique, cheap, no secret).
+#[derive(Clone)]
+struct RequestIds {
+    prefix: Arc<String>,
+    next: Arc<AtomicU64>,
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        RequestIds {
+            prefix: Arc::new(crate::control::opaque::request_key()[4..12].to_string()),
+            next: Arc::new(AtomicU64::new(1)),
+        }
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _req: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{}-{n:08}", self.prefix))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// How a server listens.
+pub struct Listen {
+    pub addr: SocketAddr,
+    /// PEM certificate chain and private key for HTTPS.
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+}
+
+/// Serves `state` until SIGINT or SIGTERM; in-flight requests finish (up to `grace`).
+/// `on_bound` is called with the bound address (port 0 picks one) before serving.
+pub async fn serve(
+    state: AppState,
+    listen: Listen,
+    grace: Duration,
+    on_bound: impl FnOnce(SocketAddr, bool),
+) -> std::io::Result<()> {
+    let app = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let handle = axum_server::Handle::<SocketAddr>::new();
+    let listener = std::net::TcpListener::bind(listen.addr)?;
+    listener.set_nonblocking(true)?;
+    let bound = listener.local_addr()?;
+    let tls = listen.tls.is_some();
+    let shutdown = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        shutdown.graceful_shutdown(Some(grace));
+    });
+    tokio::spawn(purge_loop(state));
+    on_bound(bound, tls);
+    match listen.tls {
+        Some((cert, key)) => {
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                .await
+                .map_err(|e| {
+                    std::io::Error::other(format!(
+                        "cannot load the TLS certificate {} and key {}: {e}",
+                        cert.display(),
+                        key.display()
+                    ))
+                })?;
+            axum_server::from_tcp_rustls(listener, config)?
+                .handle(handle)
+                .serve(app)
+                .await
+        }
+        None => {
+            axum_server::from_tcp(listener)?
+                .handle(handle)
+                .serve(app)
+                .await
+        }
+    }
+}
+
+/// Every ten minutes, forget ended sessions and old idempotency keys.
+async fn purge_loop(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let st = state.clone();
+        let _ = blocking(move || {
+            let now = (st.clock)();
+            st.store
+                .write(|tx| {
+                    tx.purge_sessions(now)?;
+                    tx.purge_idempotency_keys(now - idempotency::RETENTION_SECS)
+                })
+                .map_err(ApiError::from)
+        })
+        .await;
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,545 @@
+//! The `/v1` handlers: each extracts, calls the control plane (on a blocking thread:
+//! SQLite and Argon2 are synchronous), and maps the answer. Nothing else.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use base64::Engine;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::error::ApiError;
+use crate::control::Store;
+use super::extract::{Body, Caller, PathArgs, QueryArgs, Source};
+use super::{AppState, blocking};
+use crate::control::auth;
+use crate::duration::parse_instant;
+use crate::model::{
+    AuditEntry, AuthRequest, BrokerConfig, CreateInstance, CreateTenant, CreateToken, CreateUser,
+    Deleted, Health, Instance, Org, OrgUpdate, Page, Problem, PublicKey, Rotation, Session,
+    SetPassword, Tenant, Token, User, WhoAmI,
+};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Paging and filters for lists.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Items per page, 1-1000 [default: 100].
+    pub limit: Option<u32>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+    /// Tenants: only those on this instance.
+    pub instance: Option<String>,
+    /// Audit: records at or after this RFC 3339 time.
+    pub since: Option<String>,
+}
+
+/// `?cascade=true` on instance delete.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteQuery {
+    /// Also delete the instance's tenants and their tokens.
+    #[serde(default)]
+    pub cascade: bool,
+}
+
+const DEFAULT_LIMIT: u32 = 100;
+const MAX_LIMIT: u32 = 1000;
+
+/// One page of `items`, in the order of `key`, after the cursor.
+fn paginate<T>(mut items: Vec<T>, key: impl Fn(&T) -> String, q: &ListQuery) -> ApiResult<Page<T>> {
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit {limit} is out of range: use 1 to {MAX_LIMIT}"
+        ))
+        .with_field("limit"));
+    }
+    let after = match &q.cursor {
+        Some(c) => Some(
+            crate::jwt::B64URL
+                .decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| {
+                    ApiError::bad_request("the cursor is not one this server issued")
+                        .with_field("cursor")
+                })?,
+        ),
+        None => None,
+    };
+    items.sort_by_key(|i| key(i));
+    let mut page: Vec<T> = items
+        .into_iter()
+        .filter(|i| after.as_ref().is_none_or(|a| key(i) > *a))
+        .take(limit as usize + 1)
+        .collect();
+    let next_cursor = if page.len() > limit as usize {
+        page.truncate(limit as usize);
+        page.last().map(|i| crate::jwt::B64URL.encode(key(i)))
+    } else {
+        None
+    };
+    Ok(Page {
+        items: page,
+        next_cursor,
+    })
+}
+
+/// `GET /healthz`: the process is up.
+#[utoipa::path(get, path = "/healthz", tag = "health",
+    responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+    })
+}
+
+/// `GET /readyz`: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "health",
+    responses((status = 200, body = Health), (status = 503, body = Problem)))]
+pub async fn readyz(State(st): State<AppState>) -> ApiResult<Json<Health>> {
+    blocking(move || {
+        st.store
+            .read(|tx| tx.orgs())
+            .map_err(ApiError::from)
+    })
+    .await?;
+    Ok(Json(Health {
+        status: "ready".into(),
+    }))
+}
+
+/// `POST /v1/auth`: a username and password for a session token.
+#[utoipa::path(post, path = "/v1/auth", tag = "auth", request_body = AuthRequest,
+    responses((status = 201, body = Session), (status = 400, body = Problem),
+              (status = 401, body = Problem, description = "wrong username or password, or a locked account")))]
+pub async fn login(
+    State(st): State<AppState>,
+    Source(source): Source,
+    Body(req): Body<AuthRequest>,
+) -> ApiResult<(StatusCode, Json<Session>)> {
+    let session = blocking(move || {
+        let (token, s) = auth::login(
+            &st.store,
+            &st.pepper,
+            &st.policy,
+            &req.username,
+            &req.password,
+            source.as_deref(),
+            (st.clock)(),
+        )?;
+        Ok(Session {
+            auth_token: token,
+            expires_at: s.expires_at,
+            max_expires_at: s.max_expires_at,
+            org: s.org,
+            username: s.username,
+        })
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(session)))
+}
+
+/// `DELETE /v1/auth`: ends the caller's session.
+#[utoipa::path(delete, path = "/v1/auth", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = Problem)))]
+pub async fn logout(State(st): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
+    blocking(move || auth::logout(&st.store, &caller.principal).map_err(ApiError::from)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /v1/whoami`: the caller, its org and roles, and when its session lapses.
+#[utoipa::path(get, path = "/v1/whoami", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = WhoAmI), (status = 401, body = Problem)))]
+pub async fn whoami(caller: Caller) -> Json<WhoAmI> {
+    let p = caller.principal;
+    Json(WhoAmI {
+        principal: p.username,
+        kind: "user".into(),
+        org: p.org,
+        server: None,
+        roles: vec![crate::control::users::ADMIN_ROLE.to_string()],
+        expires_at: Some(p.expires_at),
+        max_expires_at: Some(p.max_expires_at),
+    })
+}
+
+/// `GET /v1/orgs/{org}`.
+#[utoipa::path(get, path = "/v1/orgs/{org}", tag = "org", security(("bearer" = [])),
+    params(("org" = String, Path)),
+    responses((status = 200, body = Org), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_org(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs(org): PathArgs<String>,
+) -> ApiResult<Json<Org>> {
+    let cp = st.plane(&caller, &org)?;
+    blocking(move || Ok(cp.org_info()?)).await.map(Json)
+}
+
+/// `PATCH /v1/orgs/{org}`: the maximum token lifetime.
+#[utoipa::path(patch, path = "/v1/orgs/{org}", tag = "org", security(("bearer" = [])),
+    params(("org" = String, Path)), request_body = OrgUpdate,
+    responses((status = 200, body = Org), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn update_org(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs(org): PathArgs<String>,
+    Body(req): Body<OrgUpdate>,
+) -> ApiResult<Json<Org>> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    blocking(move || Ok(cp.update_org(&req, now)?)).await.map(Json)
+}
+
+/// `GET /v1/orgs/{org}/audit`: every change, oldest first.
+#[utoipa::path(get, path = "/v1/orgs/{org}/audit", tag = "org", security(("bearer" = [])),
+    params(("org" = String, Path), ListQuery),
+    responses((status = 200, body = Page<AuditEntry>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn audit(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs(org): PathArgs<String>,
+    QueryArgs(q): QueryArgs<ListQuery>,
+) -> ApiResult<Json<Page<AuditEntry>>> {
+    let cp = st.plane(&caller, &org)?;
+    let since = match &q.since {
+        Some(s) => parse_instant(s)
+            .map_err(|e| ApiError::bad_request(format!("since: {e}")).with_field("since"))?,
+        None => 0,
+    };
+    let items = blocking(move || Ok(cp.audit_entries(since)?)).await?;
+    paginate(items, |a| format!("{:020}", a.id), &q).map(Json)
+}
+
+/// `POST /v1/orgs/{org}/instances`.
+#[utoipa::path(post, path = "/v1/orgs/{org}/instances", tag = "instances", security(("bearer" = [])),
+    params(("org" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = CreateInstance,
+    responses((status = 201, body = Instance), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_instance(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs(org): PathArgs<String>,
+    Body(req): Body<CreateInstance>,
+) -> ApiResult<(StatusCode, Json<Instance>)> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    let instance = blocking(move || Ok(cp.create_instance_req(&req, now)?)).await?;
+    Ok((StatusCode::CREATED, Json(instance)))
+}
+
+/// `GET /v1/orgs/{org}/instances`.
+#[utoipa::path(get, path = "/v1/orgs/{org}/instances", tag = "instances", security(("bearer" = [])),
+    params(("org" = String, Path), ListQuery),
+    responses((status = 200, body = Page<Instance>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn list_instances(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs(org): PathArgs<String>,
+    QueryArgs(q): QueryArgs<ListQuery>,
+) -> ApiResult<Json<Page<Instance>>> {
+    let cp = st.plane(&caller, &org)?;
+    let items = blocking(move || Ok(cp.instances_info()?)).await?;
+    paginate(items, |i| i.name.clone(), &q).map(Json)
+}
+
+/// `GET /v1/orgs/{org}/instances/{instance}`: with its signing keys.
+#[utoipa::path(get, path = "/v1/orgs/{org}/instances/{instance}", tag = "instances", security(("bearer" = [])),
+    params(("org" = String, Path), ("instance" = String, Path)),
+    responses((status = 200, body = Instance), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_instance(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, name)): PathArgs<(String, String)>,
+) -> ApiResult<Json<Instance>> {
+    let cp = st.plane(&caller, &org)?;
+    blocking(move || Ok(cp.instance_info(&name)?)).await.map(Json)
+}
+
+/// `DELETE /v1/orgs/{org}/instances/{instance}`: refused while tenants use it, unless `cascade`.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/instances/{instance}", tag = "instances", security(("bearer" = [])),
+    params(("org" = String, Path), ("instance" = String, Path), DeleteQuery),
+    responses((status = 200, body = Deleted, description = "count: tenants deleted"), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn delete_instance(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, name)): PathArgs<(String, String)>,
+    QueryArgs(q): QueryArgs<DeleteQuery>,
+) -> ApiResult<Json<Deleted>> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    blocking(move || Ok(cp.delete_instance_req(&name, q.cascade, now)?))
+        .await
+        .map(Json)
+}
+
+/// `GET /v1/orgs/{org}/instances/{instance}/public-key`.
+#[utoipa::path(get, path = "/v1/orgs/{org}/instances/{instance}/public-key", tag = "instances", security(("bearer" = [])),
+    params(("org" = String, Path), ("instance" = String, Path)),
+    responses((status = 200, body = PublicKey), (status = 400, body = Problem, description = "an HMAC instance has no public key"), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn public_key(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, name)): PathArgs<(String, String)>,
+) -> ApiResult<Json<PublicKey>> {
+    let cp = st.plane(&caller, &org)?;
+    blocking(move || Ok(cp.public_key_info(&name)?)).await.map(Json)
+}
+
+/// `GET /v1/orgs/{org}/instances/{instance}/broker-config`.
+#[utoipa::path(get, path = "/v1/orgs/{org}/instances/{instance}/broker-config", tag = "instances", security(("bearer" = [])),
+    params(("org" = String, Path), ("instance" = String, Path)),
+    responses((status = 200, body = BrokerConfig), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn broker_config(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, name)): PathArgs<(String, String)>,
+) -> ApiResult<Json<BrokerConfig>> {
+    let cp = st.plane(&caller, &org)?;
+    blocking(move || Ok(cp.broker_config_info(&name)?)).await.map(Json)
+}
+
+/// `POST /v1/orgs/{org}/instances/{instance}/rotate-key`.
+#[utoipa::path(post, path = "/v1/orgs/{org}/instances/{instance}/rotate-key", tag = "instances", security(("bearer" = [])),
+    params(("org" = String, Path), ("instance" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = Rotation), (status = 401, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn rotate_key(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, name)): PathArgs<(String, String)>,
+) -> ApiResult<Json<Rotation>> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    blocking(move || Ok(cp.rotate_key_info(&name, now)?)).await.map(Json)
+}
+
+/// `GET /v1/orgs/{org}/instances/{instance}/jwks.json`: public, for verifiers.
+#[utoipa::path(get, path = "/v1/orgs/{org}/instances/{instance}/jwks.json", tag = "instances",
+    params(("org" = String, Path), ("instance" = String, Path)),
+    responses((status = 200, description = "JSON Web Key Set (RFC 7517): {\"keys\": [...]}", body = Object), (status = 404, body = Problem)))]
+pub async fn jwks(
+    State(st): State<AppState>,
+    PathArgs((org, name)): PathArgs<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let cp = st.plane.acting(&org, "anonymous", None);
+    blocking(move || Ok(cp.jwks(&name)?)).await.map(Json)
+}
+
+/// `POST /v1/orgs/{org}/tenants`.
+#[utoipa::path(post, path = "/v1/orgs/{org}/tenants", tag = "tenants", security(("bearer" = [])),
+    params(("org" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = CreateTenant,
+    responses((status = 201, body = Tenant), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_tenant(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs(org): PathArgs<String>,
+    Body(req): Body<CreateTenant>,
+) -> ApiResult<(StatusCode, Json<Tenant>)> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    let tenant = blocking(move || Ok(cp.create_tenant_req(&req, now)?)).await?;
+    Ok((StatusCode::CREATED, Json(tenant)))
+}
+
+/// `GET /v1/orgs/{org}/tenants`.
+#[utoipa::path(get, path = "/v1/orgs/{org}/tenants", tag = "tenants", security(("bearer" = [])),
+    params(("org" = String, Path), ListQuery),
+    responses((status = 200, body = Page<Tenant>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn list_tenants(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs(org): PathArgs<String>,
+    QueryArgs(q): QueryArgs<ListQuery>,
+) -> ApiResult<Json<Page<Tenant>>> {
+    let cp = st.plane(&caller, &org)?;
+    let instance = q.instance.clone();
+    let items = blocking(move || Ok(cp.tenants_info(instance.as_deref())?)).await?;
+    paginate(items, |t| t.name.clone(), &q).map(Json)
+}
+
+/// `GET /v1/orgs/{org}/tenants/{tenant}`.
+#[utoipa::path(get, path = "/v1/orgs/{org}/tenants/{tenant}", tag = "tenants", security(("bearer" = [])),
+    params(("org" = String, Path), ("tenant" = String, Path)),
+    responses((status = 200, body = Tenant), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_tenant(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, name)): PathArgs<(String, String)>,
+) -> ApiResult<Json<Tenant>> {
+    let cp = st.plane(&caller, &org)?;
+    blocking(move || Ok(cp.tenant_info(&name)?)).await.map(Json)
+}
+
+/// `DELETE /v1/orgs/{org}/tenants/{tenant}`: the tenant and its tokens.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/tenants/{tenant}", tag = "tenants", security(("bearer" = [])),
+    params(("org" = String, Path), ("tenant" = String, Path)),
+    responses((status = 200, body = Deleted, description = "count: tokens deleted with it"), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn delete_tenant(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, name)): PathArgs<(String, String)>,
+) -> ApiResult<Json<Deleted>> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    blocking(move || Ok(cp.delete_tenant_req(&name, now)?)).await.map(Json)
+}
+
+/// `POST /v1/orgs/{org}/tenants/{tenant}/tokens`: a streaming token, shown once.
+#[utoipa::path(post, path = "/v1/orgs/{org}/tenants/{tenant}/tokens", tag = "tokens", security(("bearer" = [])),
+    params(("org" = String, Path), ("tenant" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = CreateToken,
+    responses((status = 201, body = Token), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_token(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, tenant)): PathArgs<(String, String)>,
+    Body(req): Body<CreateToken>,
+) -> ApiResult<(StatusCode, Json<Token>)> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    let token = blocking(move || Ok(cp.create_token_req(&tenant, &req, now)?)).await?;
+    Ok((StatusCode::CREATED, Json(token)))
+}
+
+/// `GET /v1/orgs/{org}/tenants/{tenant}/tokens`: revoked ones included.
+#[utoipa::path(get, path = "/v1/orgs/{org}/tenants/{tenant}/tokens", tag = "tokens", security(("bearer" = [])),
+    params(("org" = String, Path), ("tenant" = String, Path), ListQuery),
+    responses((status = 200, body = Page<Token>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn list_tenant_tokens(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, tenant)): PathArgs<(String, String)>,
+    QueryArgs(q): QueryArgs<ListQuery>,
+) -> ApiResult<Json<Page<Token>>> {
+    let cp = st.plane(&caller, &org)?;
+    let items = blocking(move || Ok(cp.tokens_info(Some(&tenant))?)).await?;
+    paginate(items, token_key, &q).map(Json)
+}
+
+/// `GET /v1/orgs/{org}/tokens`: every tenant's tokens, revoked ones included.
+#[utoipa::path(get, path = "/v1/orgs/{org}/tokens", tag = "tokens", security(("bearer" = [])),
+    params(("org" = String, Path), ListQuery),
+    responses((status = 200, body = Page<Token>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn list_tokens(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs(org): PathArgs<String>,
+    QueryArgs(q): QueryArgs<ListQuery>,
+) -> ApiResult<Json<Page<Token>>> {
+    let cp = st.plane(&caller, &org)?;
+    let items = blocking(move || Ok(cp.tokens_info(None)?)).await?;
+    paginate(items, token_key, &q).map(Json)
+}
+
+/// Oldest first, then by id: the order `tok token list` shows.
+fn token_key(t: &Token) -> String {
+    format!("{:020}/{}", t.created_at.max(0), t.id)
+}
+
+/// `GET /v1/orgs/{org}/tenants/{tenant}/tokens/{token}`: by name or id; never the secret.
+#[utoipa::path(get, path = "/v1/orgs/{org}/tenants/{tenant}/tokens/{token}", tag = "tokens", security(("bearer" = [])),
+    params(("org" = String, Path), ("tenant" = String, Path), ("token" = String, Path, description = "name or id")),
+    responses((status = 200, body = Token), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_token(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, tenant, name)): PathArgs<(String, String, String)>,
+) -> ApiResult<Json<Token>> {
+    let cp = st.plane(&caller, &org)?;
+    blocking(move || Ok(cp.token_info(&tenant, &name)?)).await.map(Json)
+}
+
+/// `DELETE /v1/orgs/{org}/tenants/{tenant}/tokens/{token}`: revokes it.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/tenants/{tenant}/tokens/{token}", tag = "tokens", security(("bearer" = [])),
+    params(("org" = String, Path), ("tenant" = String, Path), ("token" = String, Path, description = "name or id")),
+    responses((status = 200, body = Token), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn revoke_token(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, tenant, name)): PathArgs<(String, String, String)>,
+) -> ApiResult<Json<Token>> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    blocking(move || Ok(cp.revoke_token_req(&tenant, &name, now)?))
+        .await
+        .map(Json)
+}
+
+/// `POST /v1/orgs/{org}/users`.
+#[utoipa::path(post, path = "/v1/orgs/{org}/users", tag = "users", security(("bearer" = [])),
+    params(("org" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = CreateUser,
+    responses((status = 201, body = User), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_user(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs(org): PathArgs<String>,
+    Body(req): Body<CreateUser>,
+) -> ApiResult<(StatusCode, Json<User>)> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    let user = blocking(move || Ok(cp.create_user_req(&req, now)?)).await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// `GET /v1/orgs/{org}/users`.
+#[utoipa::path(get, path = "/v1/orgs/{org}/users", tag = "users", security(("bearer" = [])),
+    params(("org" = String, Path), ListQuery),
+    responses((status = 200, body = Page<User>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn list_users(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs(org): PathArgs<String>,
+    QueryArgs(q): QueryArgs<ListQuery>,
+) -> ApiResult<Json<Page<User>>> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    let items = blocking(move || Ok(cp.users_info(now)?)).await?;
+    paginate(items, |u| u.username.clone(), &q).map(Json)
+}
+
+/// `GET /v1/orgs/{org}/users/{username}`.
+#[utoipa::path(get, path = "/v1/orgs/{org}/users/{username}", tag = "users", security(("bearer" = [])),
+    params(("org" = String, Path), ("username" = String, Path)),
+    responses((status = 200, body = User), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_user(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, name)): PathArgs<(String, String)>,
+) -> ApiResult<Json<User>> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    blocking(move || Ok(cp.user_info(&name, now)?)).await.map(Json)
+}
+
+/// `DELETE /v1/orgs/{org}/users/{username}`: the user and its sessions.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/users/{username}", tag = "users", security(("bearer" = [])),
+    params(("org" = String, Path), ("username" = String, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn delete_user(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, name)): PathArgs<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    blocking(move || Ok(cp.delete_user(&name, now)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /v1/orgs/{org}/users/{username}/password`: also unlocks it and ends its sessions.
+#[utoipa::path(put, path = "/v1/orgs/{org}/users/{username}/password", tag = "users", security(("bearer" = [])),
+    params(("org" = String, Path), ("username" = String, Path)), request_body = SetPassword,
+    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn set_password(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, name)): PathArgs<(String, String)>,
+    Body(req): Body<SetPassword>,
+) -> ApiResult<StatusCode> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    blocking(move || Ok(cp.set_password(&name, &req.password, now)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
