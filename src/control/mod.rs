@@ -207,4 +207,6 @@ impl<S: Store> ControlPlane<S> {
 }
 
 #[cfg(test)]
+mod auth_tests;
+#[cfg(test)]
 mod tests;
