@@ -134,7 +134,14 @@ struct InitView {
 
 impl Render for InitView {
     fn columns() -> &'static [&'static str] {
-        &["org", "instance", "admin", "password", "database", "master_key_file"]
+        &[
+            "org",
+            "instance",
+            "admin",
+            "password",
+            "database",
+            "master_key_file",
+        ]
     }
     fn cells(&self) -> Vec<String> {
         vec![
@@ -164,7 +171,14 @@ struct DevView {
 
 impl Render for DevView {
     fn columns() -> &'static [&'static str] {
-        &["server", "org", "username", "password", "auth_token", "expires_at"]
+        &[
+            "server",
+            "org",
+            "username",
+            "password",
+            "auth_token",
+            "expires_at",
+        ]
     }
     fn cells(&self) -> Vec<String> {
         vec![
@@ -223,13 +237,15 @@ fn master_key(store: &StoreArgs, create: bool, ctx: &Ctx) -> Result<(Sealer, Opt
             ));
         }
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::usage(format!("cannot read the master key file {}: {e}", path.display()))
-                .with_hint("`tok server init --master-key-file FILE` creates one")
+            Error::usage(format!(
+                "cannot read the master key file {}: {e}",
+                path.display()
+            ))
+            .with_hint("`tok server init --master-key-file FILE` creates one")
         })?;
         warn_if_readable_by_others(ctx, path);
-        let sealer = Sealer::from_encoded(&text).map_err(|e| {
-            Error::usage(format!("the master key file {}: {e}", path.display()))
-        })?;
+        let sealer = Sealer::from_encoded(&text)
+            .map_err(|e| Error::usage(format!("the master key file {}: {e}", path.display())))?;
         return Ok((sealer, Some(path.clone())));
     }
     match std::env::var("TOK_MASTER_KEY") {
@@ -268,6 +284,9 @@ fn duration_arg(flag: &str, text: &str) -> Result<i64> {
 }
 
 fn init(ctx: &Ctx, args: &InitArgs) -> Result<()> {
+    // Every check on the arguments comes before any file is written.
+    crate::control::validate_org_name(&args.org).map_err(Error::from)?;
+    crate::control::validate_instance_name(&args.instance).map_err(Error::from)?;
     crate::control::users::validate_username(&args.admin).map_err(Error::from)?;
     let password = if args.password_stdin {
         Some(read_secret(
@@ -298,7 +317,6 @@ fn init(ctx: &Ctx, args: &InitArgs) -> Result<()> {
         ))
         .with_hint("log in to it with `tok login`, or pick another --org"));
     }
-    crate::control::validate_org_name(&args.org).map_err(Error::from)?;
     let generated = password.is_none();
     let password = match password {
         Some(p) => p,
@@ -307,7 +325,8 @@ fn init(ctx: &Ctx, args: &InitArgs) -> Result<()> {
     let actor = format!("server-init:{}", std::env::var("USER").unwrap_or_default());
     let cp = ControlPlane::new(store, MasterKey::ready(sealer), &args.org, &actor);
     let now = now();
-    cp.bootstrap(Some(&args.instance), now).map_err(Error::from)?;
+    cp.bootstrap(Some(&args.instance), now)
+        .map_err(Error::from)?;
     cp.create_user(&args.admin, &password, now)
         .map_err(Error::from)?;
     ctx.out.info(&format!(
@@ -350,8 +369,10 @@ fn start(ctx: &Ctx, args: &StartArgs) -> Result<()> {
             "refusing to listen on {addr} without TLS: session tokens and passwords would cross \
              the network in clear"
         ))
-        .with_hint("pass --tls-cert and --tls-key, listen on 127.0.0.1 behind a TLS proxy, or \
-                    pass --insecure-http"));
+        .with_hint(
+            "pass --tls-cert and --tls-key, listen on 127.0.0.1 behind a TLS proxy, or \
+                    pass --insecure-http",
+        ));
     }
     let policy = AuthPolicy {
         session_ttl: duration_arg("--session-ttl", &args.session_ttl)?,
@@ -367,7 +388,11 @@ fn start(ctx: &Ctx, args: &StartArgs) -> Result<()> {
     let grace = Duration::from_secs(duration_arg("--shutdown-grace", &args.shutdown_grace)? as u64);
     init_logging(ctx, args.log_format);
 
-    let dev = if args.dev { Some(dev_setup(&policy)?) } else { None };
+    let dev = if args.dev {
+        Some(dev_setup(&policy)?)
+    } else {
+        None
+    };
     let (db, sealer) = match &dev {
         Some(d) => (
             d.dir.join("tok.db"),
@@ -396,7 +421,9 @@ fn start(ctx: &Ctx, args: &StartArgs) -> Result<()> {
         .map_err(|e| Error::other(format!("cannot start the async runtime: {e}")))?;
     let out = ctx.out.clone();
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let dev_plan = dev.as_ref().map(|d| (d.password.clone(), Arc::clone(&store), state.clone()));
+    let dev_plan = dev
+        .as_ref()
+        .map(|d| (d.password.clone(), Arc::clone(&store), state.clone()));
     let result = runtime.block_on(crate::server::serve(
         state,
         Listen { addr, tls },

@@ -81,9 +81,8 @@ impl Client {
             .timeout(self.opts.timeout)
             .redirect(reqwest::redirect::Policy::none());
         if let Some(pem) = &self.opts.ca_cert {
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
-                Error::usage(format!("the CA certificate file is not PEM: {e}"))
-            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| Error::usage(format!("the CA certificate file is not PEM: {e}")))?;
             builder = builder.tls_certs_merge(certs);
         }
         let client = builder
@@ -96,9 +95,9 @@ impl Client {
     pub(super) fn url(&self, segments: &[&str]) -> Result<Url> {
         let mut url = self.base.clone();
         {
-            let mut path = url
-                .path_segments_mut()
-                .map_err(|_| Error::usage(format!("'{}' cannot be a server URL", self.opts.server)))?;
+            let mut path = url.path_segments_mut().map_err(|_| {
+                Error::usage(format!("'{}' cannot be a server URL", self.opts.server))
+            })?;
             path.pop_if_empty();
             path.push("v1");
             for s in segments {
@@ -113,7 +112,8 @@ impl Client {
         if let Some(org) = self.org.get() {
             return Ok(org);
         }
-        let me: crate::model::WhoAmI = self.call(Method::GET, &["whoami"], &[], None::<&()>, Retry::Safe)?;
+        let me: crate::model::WhoAmI =
+            self.call(Method::GET, &["whoami"], &[], None::<&()>, Retry::Safe)?;
         Ok(self.org.get_or_init(|| me.org))
     }
 
@@ -183,7 +183,7 @@ impl Client {
         let url = self.url(segments)?;
         let http = self.http()?;
         // One key for every attempt of this create, so that a retry never mints twice.
-        let idempotency_key = (retry == Retry::Keyed).then(|| crate::control::opaque::request_key());
+        let idempotency_key = (retry == Retry::Keyed).then(crate::control::opaque::request_key);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -239,11 +239,7 @@ impl Client {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/problem+json"));
-        let problem: Option<Problem> = if is_problem {
-            resp.json().ok()
-        } else {
-            None
-        };
+        let problem: Option<Problem> = if is_problem { resp.json().ok() } else { None };
         let Some(p) = problem else {
             return Error::new(
                 ErrorKind::Unreachable,
@@ -253,7 +249,9 @@ impl Client {
                 ),
             )
             .with_code("not_a_tok_server")
-            .with_hint("the URL is the address `tok server start` listens on, e.g. http://127.0.0.1:8420");
+            .with_hint(
+                "the URL is the address `tok server start` listens on, e.g. http://127.0.0.1:8420",
+            );
         };
         let kind = match status {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ErrorKind::Denied,
@@ -276,12 +274,19 @@ impl Client {
 
     fn transport_error(&self, e: &reqwest::Error) -> Error {
         let server = &self.opts.server;
+        let cause = root_cause(e);
         let (code, message, hint) = if is_tls(e) {
+            let hint = if cause.contains("CaUsedAsEndEntity") {
+                "the server presents a CA certificate as its own: issue it a leaf certificate \
+                 (basicConstraints CA:FALSE) signed by that CA, and trust the CA with --ca-cert"
+            } else {
+                "check that the server's certificate is valid for this name; trust a private CA \
+                 with --ca-cert FILE or TOK_CA_CERT"
+            };
             (
                 "tls",
-                format!("the TLS handshake with {server} failed: {}", root_cause(e)),
-                "check that the server's certificate is valid for this name; trust a private CA \
-                 with --ca-cert FILE or TOK_CA_CERT",
+                format!("the TLS handshake with {server} failed: {cause}"),
+                hint,
             )
         } else if e.is_timeout() {
             (
@@ -292,14 +297,14 @@ impl Client {
         } else if e.is_connect() {
             (
                 "connection_failed",
-                format!("cannot connect to {server}: {}", root_cause(e)),
+                format!("cannot connect to {server}: {cause}"),
                 "check the URL (--server, TOK_SERVER or the profile) and that `tok server start` \
                  is running there",
             )
         } else {
             (
                 "unreachable",
-                format!("the request to {server} failed: {}", root_cause(e)),
+                format!("the request to {server} failed: {cause}"),
                 "check the URL and the network",
             )
         };
@@ -311,9 +316,12 @@ impl Client {
 
 fn decode<T: DeserializeOwned>(resp: Response) -> Result<T> {
     let url = resp.url().clone();
-    let bytes = resp
-        .bytes()
-        .map_err(|e| Error::new(ErrorKind::Unreachable, format!("reading the answer from {url} failed: {e}")))?;
+    let bytes = resp.bytes().map_err(|e| {
+        Error::new(
+            ErrorKind::Unreachable,
+            format!("reading the answer from {url} failed: {e}"),
+        )
+    })?;
     serde_json::from_slice(&bytes).map_err(|e| {
         Error::other(format!(
             "the answer from {url} is not what this tok expects ({e}); are client and server \

@@ -6,8 +6,8 @@ pub mod auth;
 mod error;
 mod ids;
 mod instances;
-pub mod opaque;
 pub mod model;
+pub mod opaque;
 mod seal;
 pub mod sqlite;
 pub mod store;
@@ -17,11 +17,13 @@ pub mod users;
 mod wire;
 
 pub use error::{ControlError, ControlResult};
-pub use instances::{InstanceSpec, KeyImport, Rotation, refuse_while_tenants};
+pub use instances::{
+    InstanceSpec, KeyImport, Rotation, refuse_while_tenants, validate_instance_name,
+};
 pub use model::{AuditRecord, Instance, Session, SigningKey, Tenant, Token, User};
 pub use seal::{MASTER_KEY_LEN, MasterKey, Sealer};
-pub use store::{Store, Tx};
 use std::sync::Arc;
+pub use store::{AuditEvent, Store, Tx};
 pub use tokens::{CreatedToken, TokenSpec};
 
 /// The org of the embedded mode.
@@ -33,7 +35,10 @@ pub const LOCAL_INSTANCE: &str = "local";
 pub fn validate_org_name(name: &str) -> ControlResult<()> {
     let ok = !name.is_empty()
         && name.len() <= 63
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
@@ -123,15 +128,7 @@ impl<S: Store> ControlPlane<S> {
             }
             let id = ids::new_id("org");
             tx.insert_org(&id, &self.org, now)?;
-            tx.insert_audit(
-                &id,
-                now,
-                &self.actor,
-                "org.create",
-                &self.org,
-                None,
-                self.source.as_deref(),
-            )?;
+            self.audit_write(tx, &id, now, "org.create", &self.org, None)?;
             if let Some((spec, instance, key)) = &first {
                 self.insert_instance(tx, &id, spec, instance, key, now)?;
             }
@@ -194,15 +191,15 @@ impl<S: Store> ControlPlane<S> {
         target: &str,
         detail: Option<&str>,
     ) -> ControlResult<()> {
-        tx.insert_audit(
+        tx.insert_audit(&AuditEvent {
             org_id,
-            now,
-            &self.actor,
+            at: now,
+            actor: &self.actor,
             action,
             target,
             detail,
-            self.source.as_deref(),
-        )
+            source: self.source.as_deref(),
+        })
     }
 }
 

@@ -60,6 +60,10 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Sends SIGTERM and waits up to 10 s for the process to exit; returns its status.
     pub fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        // Never signal a pid that was already reaped: it may belong to another process now.
+        if let Ok(Some(status)) = self.child.try_wait() {
+            return Some(status);
+        }
         let _ = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
@@ -124,8 +128,19 @@ impl TestEnv {
         if !database.exists() {
             let out = self.run_stdin(
                 &[
-                    "server", "init", "--database", &db_url, "--master-key-file", &key,
-                    "--org", "local", "--instance", "local", "--admin", ADMIN, "--password-stdin",
+                    "server",
+                    "init",
+                    "--database",
+                    &db_url,
+                    "--master-key-file",
+                    &key,
+                    "--org",
+                    "local",
+                    "--instance",
+                    "local",
+                    "--admin",
+                    ADMIN,
+                    "--password-stdin",
                 ],
                 ADMIN_PASSWORD,
             );
@@ -135,9 +150,16 @@ impl TestEnv {
     }
 
     /// Starts `tok server start` on an existing database and waits for its URL.
-    pub fn spawn_server(&self, database: &Path, master_key_file: &Path, extra: &[&str]) -> ServerProcess {
+    pub fn spawn_server(
+        &self,
+        database: &Path,
+        master_key_file: &Path,
+        extra: &[&str],
+    ) -> ServerProcess {
         use std::io::BufRead;
-        let log = self.path().join(format!("server-{}.log", std::process::id()));
+        let log = self
+            .path()
+            .join(format!("server-{}.log", std::process::id()));
         let log_file = std::fs::File::create(&log).expect("server log");
         let mut cmd = self.command(TOK);
         cmd.args(["server", "start", "--listen", "127.0.0.1:0", "--database"])
@@ -172,7 +194,14 @@ impl TestEnv {
     /// `tok login --server URL --username admin --password-stdin` into profile `default`.
     pub fn login(&self, url: &str) {
         let out = self.run_stdin(
-            &["login", "--server", url, "--username", ADMIN, "--password-stdin"],
+            &[
+                "login",
+                "--server",
+                url,
+                "--username",
+                ADMIN,
+                "--password-stdin",
+            ],
             ADMIN_PASSWORD,
         );
         expect_exit(&out, 0);
