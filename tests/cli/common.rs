@@ -111,10 +111,6 @@ impl TestEnv {
         self.server.as_ref()
     }
 
-    pub fn server_mut(&mut self) -> Option<&mut ServerProcess> {
-        self.server.as_mut()
-    }
-
     /// Initialises a server database in this env (org `local`, instance `local`, user
     /// [`ADMIN`]) and starts `tok server start --listen 127.0.0.1:0 EXTRA…` on it; waits
     /// for the URL it prints.
