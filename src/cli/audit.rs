@@ -3,9 +3,9 @@
 use clap::Subcommand;
 
 use super::Ctx;
-use crate::model::AuditEntry;
 use crate::duration::{now, parse_duration, parse_instant, relative, rfc3339};
 use crate::error::{Error, Result};
+use crate::model::AuditEntry;
 use crate::output::Render;
 
 #[derive(Debug, Subcommand)]

@@ -6,8 +6,8 @@ use std::cell::OnceCell;
 use super::GlobalArgs;
 use super::embedded;
 use crate::client::{Api, Client, ClientOptions};
-use crate::credentials::Credentials;
 use crate::config::{Config, Paths, ResolvedProfile};
+use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::output::{Confirm, Format, Output, confirm_by_name};
 
@@ -121,14 +121,22 @@ impl Ctx {
             .or_else(|| profile.ca_cert.as_ref().map(Into::into))
         {
             Some(path) => Some(std::fs::read(&path).map_err(|e| {
-                Error::usage(format!("cannot read the CA certificate {}: {e}", path.display()))
+                Error::usage(format!(
+                    "cannot read the CA certificate {}: {e}",
+                    path.display()
+                ))
             })?),
             None => None,
         };
-        let same_server = profile.server.as_deref().map(|s| s.trim_end_matches('/')) == Some(server);
+        let same_server =
+            profile.server.as_deref().map(|s| s.trim_end_matches('/')) == Some(server);
         Client::new(ClientOptions {
             server: server.to_string(),
-            org: if same_server { profile.org.clone() } else { None },
+            org: if same_server {
+                profile.org.clone()
+            } else {
+                None
+            },
             token,
             ca_cert,
             timeout: REQUEST_TIMEOUT,
@@ -145,12 +153,15 @@ impl Ctx {
             return Ok(token);
         }
         let not_logged_in = || {
-            Error::denied(format!("not logged in to {server} (profile '{}')", profile.name))
-                .with_code("not_logged_in")
-                .with_hint(format!(
-                    "run `tok login --server {server} --profile {}`, or set TOK_TOKEN",
-                    profile.name
-                ))
+            Error::denied(format!(
+                "not logged in to {server} (profile '{}')",
+                profile.name
+            ))
+            .with_code("not_logged_in")
+            .with_hint(format!(
+                "run `tok login --server {server} --profile {}`, or set TOK_TOKEN",
+                profile.name
+            ))
         };
         if profile.server.as_deref().map(|s| s.trim_end_matches('/')) != Some(server) {
             return Err(not_logged_in());

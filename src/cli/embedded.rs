@@ -6,9 +6,8 @@ use std::path::Path;
 
 use crate::client::Api;
 use crate::config::Paths;
-use crate::control::users::ADMIN_ROLE;
-use crate::model;
 use crate::control::sqlite::SqliteStore;
+use crate::control::users::ADMIN_ROLE;
 use crate::control::{
     ControlError, ControlPlane, ControlResult, LOCAL_INSTANCE, LOCAL_ORG, MasterKey, Sealer, Store,
     Tx,
@@ -16,6 +15,7 @@ use crate::control::{
 use crate::credentials::{Credentials, Location};
 use crate::duration::now;
 use crate::error::{Error, Result};
+use crate::model;
 use crate::output::Output;
 
 /// The keyring account that holds the embedded mode's master key.

@@ -7,11 +7,11 @@ use clap::Subcommand;
 use super::Ctx;
 use super::jwt::{key_error, parse_alg};
 use crate::control::refuse_while_tenants;
-use crate::model::{CreateInstance, Instance};
 use crate::duration::{now, relative, rfc3339};
 use crate::error::{Error, Result};
 use crate::jwt::Algorithm;
 use crate::keys::read_keyref;
+use crate::model::{CreateInstance, Instance};
 use crate::output::Render;
 
 const INSTANCE_JSON: &str = "\
@@ -168,12 +168,8 @@ pub fn run(ctx: &Ctx, cmd: InstanceCommand) -> Result<()> {
             ));
             ctx.out.item(&instance)
         }
-        InstanceCommand::List => {
-            ctx.out.list(&api.instances()?)
-        }
-        InstanceCommand::Get { name } => {
-            ctx.out.item(&api.instance(&name)?)
-        }
+        InstanceCommand::List => ctx.out.list(&api.instances()?),
+        InstanceCommand::Get { name } => ctx.out.item(&api.instance(&name)?),
         InstanceCommand::Delete { name, cascade } => {
             let instance = api.instance(&name)?;
             let tenants = api.tenants(Some(&instance.name))?;
@@ -215,9 +211,7 @@ pub fn run(ctx: &Ctx, cmd: InstanceCommand) -> Result<()> {
                 ctx.out.warn(&format!(
                     "{} live token(s) still use the retired key: {}",
                     rotation.still_using_old.len(),
-                    rotation
-                        .still_using_old
-                        .join(", ")
+                    rotation.still_using_old.join(", ")
                 ));
             }
             ctx.out.hint(&format!(

@@ -87,7 +87,11 @@ pub fn login(ctx: &Ctx, args: &LoginArgs) -> Result<()> {
         .with_hint("log in with another --profile, e.g. --profile default"));
     }
     let (paths, config) = ctx.config()?;
-    let existing = config.profiles.get(&profile_name).cloned().unwrap_or_default();
+    let existing = config
+        .profiles
+        .get(&profile_name)
+        .cloned()
+        .unwrap_or_default();
     let server = ctx
         .global
         .server
@@ -100,9 +104,10 @@ pub fn login(ctx: &Ctx, args: &LoginArgs) -> Result<()> {
     let server = server.trim().trim_end_matches('/').to_string();
     crate::client::parse_server_url(&server)?;
     let ca_cert_path = match &args.ca_cert {
-        Some(p) => Some(std::path::absolute(p).map_err(|e| {
-            Error::usage(format!("--ca-cert {}: {e}", p.display()))
-        })?),
+        Some(p) => Some(
+            std::path::absolute(p)
+                .map_err(|e| Error::usage(format!("--ca-cert {}: {e}", p.display())))?,
+        ),
         None => existing.ca_cert.as_ref().map(Into::into),
     };
     let ca_cert = match ca_cert_path
@@ -110,7 +115,10 @@ pub fn login(ctx: &Ctx, args: &LoginArgs) -> Result<()> {
         .or_else(|| std::env::var_os("TOK_CA_CERT").map(Into::into))
     {
         Some(p) => Some(std::fs::read(&p).map_err(|e| {
-            Error::usage(format!("cannot read the CA certificate {}: {e}", p.display()))
+            Error::usage(format!(
+                "cannot read the CA certificate {}: {e}",
+                p.display()
+            ))
         })?),
         None => None,
     };
@@ -140,7 +148,19 @@ pub fn login(ctx: &Ctx, args: &LoginArgs) -> Result<()> {
             false,
             "--password-stdin",
         )?;
-        client_for(None)?.login(&username, &password)?.auth_token
+        client_for(None)?
+            .login(&username, &password)
+            .map_err(|e| {
+                if e.code == "invalid_credentials" {
+                    e.with_hint(
+                        "check the username and password; repeated failures lock the account \
+                         for a while",
+                    )
+                } else {
+                    e
+                }
+            })?
+            .auth_token
     };
     let client = client_for(Some(token.clone()))?;
     let me = client.whoami().map_err(|e| {

@@ -4,8 +4,8 @@ use clap::Subcommand;
 
 use super::Ctx;
 use crate::duration::{format_duration, parse_duration};
-use crate::model::Org;
 use crate::error::{Error, Result};
+use crate::model::Org;
 use crate::output::Render;
 
 #[derive(Debug, Subcommand)]

@@ -205,7 +205,9 @@ fn delete(ctx: &Ctx, name: &str) -> Result<()> {
         config.current = None;
     }
     let credentials = Credentials::from_env(&paths.data_dir).map_err(Error::from)?;
-    credentials.delete(name).map_err(Error::from)?;
+    credentials
+        .delete(&super::ctx::credential_account(name))
+        .map_err(Error::from)?;
     config.save(paths).map_err(Error::from)?;
     ctx.out.info(&format!("deleted profile '{name}'"));
     Ok(())

@@ -3,9 +3,9 @@
 use clap::Subcommand;
 
 use super::Ctx;
-use crate::model::{CreateTenant, Tenant};
 use crate::duration::{now, relative, rfc3339};
 use crate::error::Result;
+use crate::model::{CreateTenant, Tenant};
 use crate::output::Render;
 
 const TENANT_JSON: &str = "\
@@ -87,9 +87,7 @@ pub fn run(ctx: &Ctx, cmd: TenantCommand) -> Result<()> {
             ));
             ctx.out.item(&tenant)
         }
-        TenantCommand::List { instance } => {
-            ctx.out.list(&api.tenants(instance.as_deref())?)
-        }
+        TenantCommand::List { instance } => ctx.out.list(&api.tenants(instance.as_deref())?),
         TenantCommand::Get { name } => {
             let tenant = api.tenant(&name)?;
             ctx.out.item(&tenant)

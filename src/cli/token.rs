@@ -4,10 +4,10 @@
 use clap::Subcommand;
 
 use super::Ctx;
-use crate::model::{CreateToken, Token};
 use crate::duration::{now, parse_expiry, relative, rfc3339};
 use crate::error::{Error, Result};
 use crate::jwt::{decode, numeric_date};
+use crate::model::{CreateToken, Token};
 use crate::output::{Output, Render, Style};
 
 const TOKEN_JSON: &str = "\

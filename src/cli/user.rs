@@ -101,8 +101,7 @@ pub fn run(ctx: &Ctx, cmd: UserCommand) -> Result<()> {
                 &format!("delete user '{}'", user.username),
             )?;
             api.delete_user(&user.username)?;
-            ctx.out
-                .info(&format!("deleted user '{}'", user.username));
+            ctx.out.info(&format!("deleted user '{}'", user.username));
             Ok(())
         }
         UserCommand::SetPassword {

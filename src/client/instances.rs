@@ -26,7 +26,13 @@ pub(super) fn get(c: &Client, name: &str) -> Result<Instance> {
 pub(super) fn delete(c: &Client, name: &str, cascade: bool) -> Result<Deleted> {
     let path = c.org_url(&["instances", name])?;
     let query = [("cascade", cascade.to_string())];
-    c.call(Method::DELETE, &refs(&path), &query, None::<&()>, Retry::ConnectOnly)
+    c.call(
+        Method::DELETE,
+        &refs(&path),
+        &query,
+        None::<&()>,
+        Retry::ConnectOnly,
+    )
 }
 
 pub(super) fn public_key(c: &Client, name: &str) -> Result<PublicKey> {
@@ -41,5 +47,11 @@ pub(super) fn broker_config(c: &Client, name: &str) -> Result<BrokerConfig> {
 
 pub(super) fn rotate_key(c: &Client, name: &str) -> Result<Rotation> {
     let path = c.org_url(&["instances", name, "rotate-key"])?;
-    c.call(Method::POST, &refs(&path), &[], Some(&serde_json::json!({})), Retry::Keyed)
+    c.call(
+        Method::POST,
+        &refs(&path),
+        &[],
+        Some(&serde_json::json!({})),
+        Retry::Keyed,
+    )
 }

@@ -28,5 +28,11 @@ pub(super) fn get(c: &Client, name: &str) -> Result<Tenant> {
 
 pub(super) fn delete(c: &Client, name: &str) -> Result<Deleted> {
     let path = c.org_url(&["tenants", name])?;
-    c.call(Method::DELETE, &refs(&path), &[], None::<&()>, Retry::ConnectOnly)
+    c.call(
+        Method::DELETE,
+        &refs(&path),
+        &[],
+        None::<&()>,
+        Retry::ConnectOnly,
+    )
 }

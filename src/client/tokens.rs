@@ -28,5 +28,11 @@ pub(super) fn get(c: &Client, tenant: &str, name: &str) -> Result<Token> {
 
 pub(super) fn revoke(c: &Client, tenant: &str, name: &str) -> Result<Token> {
     let path = c.org_url(&["tenants", tenant, "tokens", name])?;
-    c.call(Method::DELETE, &refs(&path), &[], None::<&()>, Retry::ConnectOnly)
+    c.call(
+        Method::DELETE,
+        &refs(&path),
+        &[],
+        None::<&()>,
+        Retry::ConnectOnly,
+    )
 }

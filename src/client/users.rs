@@ -25,7 +25,12 @@ pub(super) fn get(c: &Client, username: &str) -> Result<User> {
 
 pub(super) fn delete(c: &Client, username: &str) -> Result<()> {
     let path = c.org_url(&["users", username])?;
-    c.call_empty(Method::DELETE, &refs(&path), None::<&()>, Retry::ConnectOnly)
+    c.call_empty(
+        Method::DELETE,
+        &refs(&path),
+        None::<&()>,
+        Retry::ConnectOnly,
+    )
 }
 
 pub(super) fn set_password(c: &Client, username: &str, password: &str) -> Result<()> {
@@ -49,7 +54,13 @@ impl Client {
             username: username.to_string(),
             password: password.to_string(),
         };
-        self.call(Method::POST, &["auth"], &[], Some(&body), Retry::ConnectOnly)
+        self.call(
+            Method::POST,
+            &["auth"],
+            &[],
+            Some(&body),
+            Retry::ConnectOnly,
+        )
     }
 
     /// `DELETE /v1/auth`: ends the session the client holds.

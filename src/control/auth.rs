@@ -9,7 +9,7 @@ use super::error::{ControlError, ControlResult};
 use super::model::{Session, User};
 use super::opaque::{self, Kind};
 use super::users::{hash_password, verify_password};
-use super::{Store, ids};
+use super::{AuditEvent, Store, ids};
 use crate::duration::rfc3339;
 
 /// How sessions and logins behave on a server.
@@ -99,15 +99,15 @@ pub fn login<S: Store>(
     store.write(|tx| {
         tx.set_login_state(&user.id, 0, None)?;
         tx.insert_session(&session, &opaque::digest(pepper, &token))?;
-        tx.insert_audit(
-            &user.org_id,
-            now,
-            &format!("user:{}", user.username),
-            "session.create",
-            &user.username,
-            None,
+        tx.insert_audit(&AuditEvent {
+            org_id: &user.org_id,
+            at: now,
+            actor: &format!("user:{}", user.username),
+            action: "session.create",
+            target: &user.username,
+            detail: None,
             source,
-        )
+        })
     })?;
     Ok((token, session))
 }
@@ -133,26 +133,26 @@ fn record_failure<S: Store>(
                 "{failed} failed logins; locked until {}",
                 rfc3339(until).unwrap_or_default()
             );
-            tx.insert_audit(
-                &user.org_id,
-                now,
-                &actor,
-                "user.lock",
-                &user.username,
-                Some(&detail),
+            tx.insert_audit(&AuditEvent {
+                org_id: &user.org_id,
+                at: now,
+                actor: &actor,
+                action: "user.lock",
+                target: &user.username,
+                detail: Some(&detail),
                 source,
-            )
+            })
         } else {
             tx.set_login_state(&user.id, failed, None)?;
-            tx.insert_audit(
-                &user.org_id,
-                now,
-                &actor,
-                "session.login-failed",
-                &user.username,
-                None,
+            tx.insert_audit(&AuditEvent {
+                org_id: &user.org_id,
+                at: now,
+                actor: &actor,
+                action: "session.login-failed",
+                target: &user.username,
+                detail: None,
                 source,
-            )
+            })
         }
     })
 }
@@ -172,15 +172,16 @@ pub fn authenticate<S: Store>(
         hint: Some("run `tok login` for a new one".into()),
     })?;
     let digest = opaque::digest(pepper, token);
-    let session = store
-        .read(|tx| tx.session(&digest))?
-        .ok_or_else(|| ControlError::Unauthenticated {
-            code: "unknown_session",
-            message: "the session is not known to this server: it was ended by logout or a \
+    let session =
+        store
+            .read(|tx| tx.session(&digest))?
+            .ok_or_else(|| ControlError::Unauthenticated {
+                code: "unknown_session",
+                message: "the session is not known to this server: it was ended by logout or a \
                       password change, or belongs to another server"
-                .into(),
-            hint: Some("run `tok login` to start a new session".into()),
-        })?;
+                    .into(),
+                hint: Some("run `tok login` to start a new session".into()),
+            })?;
     let lapsed_at = session.expires_at.min(session.max_expires_at);
     if now >= lapsed_at {
         let why = if session.expires_at >= session.max_expires_at {

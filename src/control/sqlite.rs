@@ -13,7 +13,7 @@ use super::error::{ControlError, ControlResult};
 use super::model::{
     AuditRecord, IdempotentRequest, Instance, Session, SigningKey, Tenant, Token, User,
 };
-use super::store::{Store, Tx};
+use super::store::{AuditEvent, Store, Tx};
 use crate::jwt::Algorithm;
 
 /// The schema this binary writes; a database with a higher version is refused.
@@ -627,20 +627,13 @@ impl Tx for SqliteTx<'_> {
         .map(drop)
     }
 
-    fn insert_audit(
-        &mut self,
-        org_id: &str,
-        at: i64,
-        actor: &str,
-        action: &str,
-        target: &str,
-        detail: Option<&str>,
-        source: Option<&str>,
-    ) -> ControlResult<()> {
+    fn insert_audit(&mut self, e: &AuditEvent<'_>) -> ControlResult<()> {
         self.exec(
             "INSERT INTO audit (org_id, at, actor, action, target, detail, source) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![org_id, at, actor, action, target, detail, source],
+            params![
+                e.org_id, e.at, e.actor, e.action, e.target, e.detail, e.source
+            ],
         )
         .map(drop)
     }

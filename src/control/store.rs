@@ -7,6 +7,19 @@ use super::model::{
     AuditRecord, IdempotentRequest, Instance, Session, SigningKey, Tenant, Token, User,
 };
 
+/// One audit record to write: who, what, when, from where. Never a secret.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditEvent<'a> {
+    pub org_id: &'a str,
+    pub at: i64,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub target: &'a str,
+    pub detail: Option<&'a str>,
+    /// The client address, for changes made through a server.
+    pub source: Option<&'a str>,
+}
+
 /// A database the control plane can run on.
 pub trait Store {
     /// Runs `f` in one write transaction: all of it commits, or none of it does.
@@ -50,16 +63,7 @@ pub trait Tx {
     fn tokens_by_kid(&mut self, kid: &str) -> ControlResult<Vec<Token>>;
     fn revoke_token(&mut self, token_id: &str, now: i64) -> ControlResult<()>;
 
-    fn insert_audit(
-        &mut self,
-        org_id: &str,
-        at: i64,
-        actor: &str,
-        action: &str,
-        target: &str,
-        detail: Option<&str>,
-        source: Option<&str>,
-    ) -> ControlResult<()>;
+    fn insert_audit(&mut self, event: &AuditEvent<'_>) -> ControlResult<()>;
     fn audit(&mut self, org_id: &str, since: i64) -> ControlResult<Vec<AuditRecord>>;
 
     /// Orgs by name, for a server's operator commands.

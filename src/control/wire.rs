@@ -121,14 +121,17 @@ impl<S: Store> ControlPlane<S> {
         now: i64,
     ) -> ControlResult<model::Instance> {
         let algorithm = match &req.algorithm {
-            Some(a) => Some(a.parse::<Algorithm>().map_err(|e| {
-                ControlError::invalid(format!("algorithm: {e}"))
-            })?),
+            Some(a) => Some(
+                a.parse::<Algorithm>()
+                    .map_err(|e| ControlError::invalid(format!("algorithm: {e}")))?,
+            ),
             None => None,
         };
         let decode = |field: &str, b64: &str| {
             STANDARD.decode(b64.trim()).map_err(|_| {
-                ControlError::invalid(format!("{field}: not base64 (send the key's bytes base64-encoded)"))
+                ControlError::invalid(format!(
+                    "{field}: not base64 (send the key's bytes base64-encoded)"
+                ))
             })
         };
         let import = match (&req.private_key, &req.secret_key) {
@@ -237,7 +240,11 @@ impl<S: Store> ControlPlane<S> {
     }
 
     pub fn tenants_info(&self, instance: Option<&str>) -> ControlResult<Vec<model::Tenant>> {
-        Ok(self.tenants(instance)?.into_iter().map(Into::into).collect())
+        Ok(self
+            .tenants(instance)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     pub fn tenant_info(&self, name: &str) -> ControlResult<model::Tenant> {

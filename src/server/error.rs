@@ -63,9 +63,11 @@ impl From<ControlError> for ApiError {
             ControlError::NotFound { hint, .. } => (StatusCode::NOT_FOUND, "not_found", hint),
             ControlError::Conflict { hint, .. } => (StatusCode::CONFLICT, "conflict", hint),
             ControlError::Store { hint, .. } => (StatusCode::SERVICE_UNAVAILABLE, "database", hint),
-            ControlError::MasterKey { hint, .. } => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "master_key_missing", hint)
-            }
+            ControlError::MasterKey { hint, .. } => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "master_key_missing",
+                hint,
+            ),
             ControlError::Crypto(_) => (StatusCode::INTERNAL_SERVER_ERROR, "key_material", None),
             ControlError::Unauthenticated { code, hint, .. } => {
                 (StatusCode::UNAUTHORIZED, code, hint)

@@ -34,7 +34,9 @@ pub fn bearer(parts: &Parts) -> Result<Option<String>, ApiError> {
     };
     let text = value.to_str().unwrap_or_default();
     match text.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(Some(token.trim().to_string()))
         }
         _ => Err(ApiError::new(
@@ -119,7 +121,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
                 "the body must be JSON (Content-Type: application/json)",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| too_large())?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| too_large())?;
         parse_json(&bytes).map(Body)
     }
 }
@@ -189,8 +193,6 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for QueryAr
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| QueryArgs(q.0))
-            .map_err(|e| {
-                ApiError::bad_request(format!("invalid query string: {}", e.body_text()))
-            })
+            .map_err(|e| ApiError::bad_request(format!("invalid query string: {}", e.body_text())))
     }
 }

@@ -14,9 +14,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
-use crate::control::Store;
 use super::extract::{authenticate, too_large};
 use super::{AppState, BODY_LIMIT, blocking};
+use crate::control::Store;
 use serde::{Deserialize, Serialize};
 
 /// A response as stored (sealed) for replay.
@@ -46,7 +46,12 @@ pub async fn layer(State(st): State<AppState>, req: Request, next: Next) -> Resp
     }
 }
 
-async fn run(st: AppState, key: HeaderValue, req: Request, next: Next) -> Result<Response, ApiError> {
+async fn run(
+    st: AppState,
+    key: HeaderValue,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     let key = key
         .to_str()
         .ok()

@@ -18,7 +18,9 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -78,7 +80,9 @@ impl AppState {
         if caller.principal.org != org {
             return Err(ApiError::org_not_found(org));
         }
-        Ok(self.plane.acting(org, &caller.actor(), caller.source.clone()))
+        Ok(self
+            .plane
+            .acting(org, &caller.actor(), caller.source.clone()))
     }
 
     fn master(&self) -> Result<&Sealer, ApiError> {

@@ -9,9 +9,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::ApiError;
-use crate::control::Store;
 use super::extract::{Body, Caller, PathArgs, QueryArgs, Source};
 use super::{AppState, blocking};
+use crate::control::Store;
 use crate::control::auth;
 use crate::duration::parse_instant;
 use crate::model::{
@@ -101,12 +101,7 @@ pub async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Problem)))]
 pub async fn readyz(State(st): State<AppState>) -> ApiResult<Json<Health>> {
-    blocking(move || {
-        st.store
-            .read(|tx| tx.orgs())
-            .map_err(ApiError::from)
-    })
-    .await?;
+    blocking(move || st.store.read(|tx| tx.orgs()).map_err(ApiError::from)).await?;
     Ok(Json(Health {
         status: "ready".into(),
     }))
@@ -192,7 +187,9 @@ pub async fn update_org(
 ) -> ApiResult<Json<Org>> {
     let cp = st.plane(&caller, &org)?;
     let now = (st.clock)();
-    blocking(move || Ok(cp.update_org(&req, now)?)).await.map(Json)
+    blocking(move || Ok(cp.update_org(&req, now)?))
+        .await
+        .map(Json)
 }
 
 /// `GET /v1/orgs/{org}/audit`: every change, oldest first.
@@ -256,7 +253,9 @@ pub async fn get_instance(
     PathArgs((org, name)): PathArgs<(String, String)>,
 ) -> ApiResult<Json<Instance>> {
     let cp = st.plane(&caller, &org)?;
-    blocking(move || Ok(cp.instance_info(&name)?)).await.map(Json)
+    blocking(move || Ok(cp.instance_info(&name)?))
+        .await
+        .map(Json)
 }
 
 /// `DELETE /v1/orgs/{org}/instances/{instance}`: refused while tenants use it, unless `cascade`.
@@ -286,7 +285,9 @@ pub async fn public_key(
     PathArgs((org, name)): PathArgs<(String, String)>,
 ) -> ApiResult<Json<PublicKey>> {
     let cp = st.plane(&caller, &org)?;
-    blocking(move || Ok(cp.public_key_info(&name)?)).await.map(Json)
+    blocking(move || Ok(cp.public_key_info(&name)?))
+        .await
+        .map(Json)
 }
 
 /// `GET /v1/orgs/{org}/instances/{instance}/broker-config`.
@@ -299,7 +300,9 @@ pub async fn broker_config(
     PathArgs((org, name)): PathArgs<(String, String)>,
 ) -> ApiResult<Json<BrokerConfig>> {
     let cp = st.plane(&caller, &org)?;
-    blocking(move || Ok(cp.broker_config_info(&name)?)).await.map(Json)
+    blocking(move || Ok(cp.broker_config_info(&name)?))
+        .await
+        .map(Json)
 }
 
 /// `POST /v1/orgs/{org}/instances/{instance}/rotate-key`.
@@ -313,7 +316,9 @@ pub async fn rotate_key(
 ) -> ApiResult<Json<Rotation>> {
     let cp = st.plane(&caller, &org)?;
     let now = (st.clock)();
-    blocking(move || Ok(cp.rotate_key_info(&name, now)?)).await.map(Json)
+    blocking(move || Ok(cp.rotate_key_info(&name, now)?))
+        .await
+        .map(Json)
 }
 
 /// `GET /v1/orgs/{org}/instances/{instance}/jwks.json`: public, for verifiers.
@@ -384,7 +389,9 @@ pub async fn delete_tenant(
 ) -> ApiResult<Json<Deleted>> {
     let cp = st.plane(&caller, &org)?;
     let now = (st.clock)();
-    blocking(move || Ok(cp.delete_tenant_req(&name, now)?)).await.map(Json)
+    blocking(move || Ok(cp.delete_tenant_req(&name, now)?))
+        .await
+        .map(Json)
 }
 
 /// `POST /v1/orgs/{org}/tenants/{tenant}/tokens`: a streaming token, shown once.
@@ -448,7 +455,9 @@ pub async fn get_token(
     PathArgs((org, tenant, name)): PathArgs<(String, String, String)>,
 ) -> ApiResult<Json<Token>> {
     let cp = st.plane(&caller, &org)?;
-    blocking(move || Ok(cp.token_info(&tenant, &name)?)).await.map(Json)
+    blocking(move || Ok(cp.token_info(&tenant, &name)?))
+        .await
+        .map(Json)
 }
 
 /// `DELETE /v1/orgs/{org}/tenants/{tenant}/tokens/{token}`: revokes it.
@@ -510,7 +519,9 @@ pub async fn get_user(
 ) -> ApiResult<Json<User>> {
     let cp = st.plane(&caller, &org)?;
     let now = (st.clock)();
-    blocking(move || Ok(cp.user_info(&name, now)?)).await.map(Json)
+    blocking(move || Ok(cp.user_info(&name, now)?))
+        .await
+        .map(Json)
 }
 
 /// `DELETE /v1/orgs/{org}/users/{username}`: the user and its sessions.
