@@ -404,7 +404,10 @@ fn start(ctx: &Ctx, args: &StartArgs) -> Result<()> {
             (db, sealer)
         }
     };
-    let connections = std::thread::available_parallelism().map_or(4, |n| n.get().clamp(2, 8));
+    // Reads run on the async workers and writes on blocking threads: enough connections
+    // that neither waits for the other's.
+    let connections =
+        std::thread::available_parallelism().map_or(8, |n| (2 * n.get()).clamp(4, 16));
     let store = Arc::new(SqliteStore::open_pool(&db, connections).map_err(Error::from)?);
     let orgs = store.read(|tx| tx.orgs()).map_err(Error::from)?;
     if orgs.is_empty() && dev.is_none() {

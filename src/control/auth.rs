@@ -166,6 +166,32 @@ pub fn authenticate<S: Store>(
     token: &str,
     now: i64,
 ) -> ControlResult<Principal> {
+    let (principal, slide) = check_session(store, pepper, policy, token, now)?;
+    if let Some(slide) = slide {
+        apply_slide(store, &slide)?;
+    }
+    Ok(principal)
+}
+
+/// A session's expiry to move forward, decided by [`check_session`].
+#[derive(Debug, Clone)]
+pub struct Slide {
+    pub session_id: String,
+    pub expires_at: i64,
+    pub used_at: i64,
+}
+
+/// The read half of [`authenticate`]: checks the token with one read transaction and says
+/// whether the expiry should be written forward (at most once per
+/// [`AuthPolicy::slide_granularity`]), so that a server can run the read inline and only
+/// the rare write on a blocking thread. The principal already carries the slid expiry.
+pub fn check_session<S: Store>(
+    store: &S,
+    pepper: &[u8],
+    policy: &AuthPolicy,
+    token: &str,
+    now: i64,
+) -> ControlResult<(Principal, Option<Slide>)> {
     opaque::check(Kind::Session, token).map_err(|why| ControlError::Unauthenticated {
         code: "invalid_token",
         message: format!("the credential is not a valid session token: {why}"),
@@ -199,20 +225,30 @@ pub fn authenticate<S: Store>(
         });
     }
     let slid = (now + policy.session_ttl).min(session.max_expires_at);
-    let expires_at = if slid - session.expires_at >= policy.slide_granularity() {
-        store.write(|tx| tx.touch_session(&session.id, slid, now))?;
-        slid
+    let (expires_at, slide) = if slid - session.expires_at >= policy.slide_granularity() {
+        let slide = Slide {
+            session_id: session.id.clone(),
+            expires_at: slid,
+            used_at: now,
+        };
+        (slid, Some(slide))
     } else {
-        session.expires_at
+        (session.expires_at, None)
     };
-    Ok(Principal {
+    let principal = Principal {
         session_id: session.id,
         user_id: session.user_id,
         username: session.username,
         org: session.org,
         expires_at,
         max_expires_at: session.max_expires_at,
-    })
+    };
+    Ok((principal, slide))
+}
+
+/// Writes a slid expiry forward (never backward).
+pub fn apply_slide<S: Store>(store: &S, slide: &Slide) -> ControlResult<()> {
+    store.write(|tx| tx.touch_session(&slide.session_id, slide.expires_at, slide.used_at))
 }
 
 /// Ends the session `token` belongs to.

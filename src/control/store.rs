@@ -57,6 +57,13 @@ pub trait Tx {
     fn insert_token(&mut self, token: &Token) -> ControlResult<()>;
     /// A tenant's token by name or id.
     fn token(&mut self, tenant_id: &str, name_or_id: &str) -> ControlResult<Option<Token>>;
+    /// A token by org name, tenant name and token name or id, in one lookup.
+    fn token_by_names(
+        &mut self,
+        org: &str,
+        tenant: &str,
+        name_or_id: &str,
+    ) -> ControlResult<Option<Token>>;
     /// Tokens of the org or of one tenant, revoked ones included, oldest first.
     fn tokens(&mut self, org_id: &str, tenant_id: Option<&str>) -> ControlResult<Vec<Token>>;
     /// Live tokens signed with this key.

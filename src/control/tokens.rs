@@ -168,6 +168,10 @@ impl<S: Store> ControlPlane<S> {
 
     pub fn token(&self, tenant: &str, name_or_id: &str) -> ControlResult<Token> {
         self.store.read(|tx| {
+            // One lookup when it exists; otherwise find out which part is missing.
+            if let Some(token) = tx.token_by_names(&self.org, tenant, name_or_id)? {
+                return Ok(token);
+            }
             let tenant = self.tenant_in(tx, tenant)?;
             tx.token(&tenant.id, name_or_id)?
                 .ok_or_else(|| token_not_found(&tenant.name, name_or_id))

@@ -62,12 +62,23 @@ pub async fn authenticate(state: &AppState, parts: &mut Parts) -> Result<Caller,
         .with_hint("run `tok login`, or POST /v1/auth with a username and password")
     })?;
     let source = source_of(parts);
-    let st = state.clone();
-    let principal = super::blocking(move || {
-        auth::authenticate(&st.store, &st.pepper, &st.policy, &token, (st.clock)())
-            .map_err(ApiError::from)
-    })
-    .await?;
+    // The check is one indexed read: inline. Writing the slid expiry forward (at most
+    // once per slide granularity per session) goes to a blocking thread.
+    let (principal, slide) = super::read(|| {
+        auth::check_session(
+            &state.store,
+            &state.pepper,
+            &state.policy,
+            &token,
+            (state.clock)(),
+        )
+        .map_err(ApiError::from)
+    })?;
+    if let Some(slide) = slide {
+        let st = state.clone();
+        super::blocking(move || auth::apply_slide(&st.store, &slide).map_err(ApiError::from))
+            .await?;
+    }
     let caller = Caller { principal, source };
     parts.extensions.insert(caller.clone());
     Ok(caller)

@@ -90,7 +90,15 @@ impl AppState {
     }
 }
 
-/// Runs synchronous control-plane work (SQLite, Argon2) off the async workers.
+/// Runs a read on the async worker itself. Reads are indexed point queries on a pooled
+/// connection (WAL: they never wait for writers), a few microseconds each; handing them to
+/// a blocking thread and back cost more than the query (measured: benches/README.md).
+pub fn read<T>(f: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
+    f()
+}
+
+/// Runs synchronous work that may wait (writes: SQLite's write lock, fsync; Argon2) off
+/// the async workers.
 pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {

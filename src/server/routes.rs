@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 
 use super::error::ApiError;
 use super::extract::{Body, Caller, PathArgs, QueryArgs, Source};
-use super::{AppState, blocking};
+use super::{AppState, blocking, read};
 use crate::control::Store;
 use crate::control::auth;
 use crate::duration::parse_instant;
@@ -101,7 +101,7 @@ pub async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Problem)))]
 pub async fn readyz(State(st): State<AppState>) -> ApiResult<Json<Health>> {
-    blocking(move || st.store.read(|tx| tx.orgs()).map_err(ApiError::from)).await?;
+    read(|| st.store.read(|tx| tx.orgs()).map_err(ApiError::from))?;
     Ok(Json(Health {
         status: "ready".into(),
     }))
@@ -172,7 +172,7 @@ pub async fn get_org(
     PathArgs(org): PathArgs<String>,
 ) -> ApiResult<Json<Org>> {
     let cp = st.plane(&caller, &org)?;
-    blocking(move || Ok(cp.org_info()?)).await.map(Json)
+    read(|| Ok(cp.org_info()?)).map(Json)
 }
 
 /// `PATCH /v1/orgs/{org}`: the maximum token lifetime.
@@ -208,7 +208,7 @@ pub async fn audit(
             .map_err(|e| ApiError::bad_request(format!("since: {e}")).with_field("since"))?,
         None => 0,
     };
-    let items = blocking(move || Ok(cp.audit_entries(since)?)).await?;
+    let items = read(|| Ok(cp.audit_entries(since)?))?;
     paginate(items, |a| format!("{:020}", a.id), &q).map(Json)
 }
 
@@ -239,7 +239,7 @@ pub async fn list_instances(
     QueryArgs(q): QueryArgs<ListQuery>,
 ) -> ApiResult<Json<Page<Instance>>> {
     let cp = st.plane(&caller, &org)?;
-    let items = blocking(move || Ok(cp.instances_info()?)).await?;
+    let items = read(|| Ok(cp.instances_info()?))?;
     paginate(items, |i| i.name.clone(), &q).map(Json)
 }
 
@@ -253,9 +253,7 @@ pub async fn get_instance(
     PathArgs((org, name)): PathArgs<(String, String)>,
 ) -> ApiResult<Json<Instance>> {
     let cp = st.plane(&caller, &org)?;
-    blocking(move || Ok(cp.instance_info(&name)?))
-        .await
-        .map(Json)
+    read(|| Ok(cp.instance_info(&name)?)).map(Json)
 }
 
 /// `DELETE /v1/orgs/{org}/instances/{instance}`: refused while tenants use it, unless `cascade`.
@@ -285,9 +283,7 @@ pub async fn public_key(
     PathArgs((org, name)): PathArgs<(String, String)>,
 ) -> ApiResult<Json<PublicKey>> {
     let cp = st.plane(&caller, &org)?;
-    blocking(move || Ok(cp.public_key_info(&name)?))
-        .await
-        .map(Json)
+    read(|| Ok(cp.public_key_info(&name)?)).map(Json)
 }
 
 /// `GET /v1/orgs/{org}/instances/{instance}/broker-config`.
@@ -300,9 +296,7 @@ pub async fn broker_config(
     PathArgs((org, name)): PathArgs<(String, String)>,
 ) -> ApiResult<Json<BrokerConfig>> {
     let cp = st.plane(&caller, &org)?;
-    blocking(move || Ok(cp.broker_config_info(&name)?))
-        .await
-        .map(Json)
+    read(|| Ok(cp.broker_config_info(&name)?)).map(Json)
 }
 
 /// `POST /v1/orgs/{org}/instances/{instance}/rotate-key`.
@@ -330,7 +324,7 @@ pub async fn jwks(
     PathArgs((org, name)): PathArgs<(String, String)>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let cp = st.plane.acting(&org, "anonymous", None);
-    blocking(move || Ok(cp.jwks(&name)?)).await.map(Json)
+    read(|| Ok(cp.jwks(&name)?)).map(Json)
 }
 
 /// `POST /v1/orgs/{org}/tenants`.
@@ -361,7 +355,7 @@ pub async fn list_tenants(
 ) -> ApiResult<Json<Page<Tenant>>> {
     let cp = st.plane(&caller, &org)?;
     let instance = q.instance.clone();
-    let items = blocking(move || Ok(cp.tenants_info(instance.as_deref())?)).await?;
+    let items = read(|| Ok(cp.tenants_info(instance.as_deref())?))?;
     paginate(items, |t| t.name.clone(), &q).map(Json)
 }
 
@@ -375,7 +369,7 @@ pub async fn get_tenant(
     PathArgs((org, name)): PathArgs<(String, String)>,
 ) -> ApiResult<Json<Tenant>> {
     let cp = st.plane(&caller, &org)?;
-    blocking(move || Ok(cp.tenant_info(&name)?)).await.map(Json)
+    read(|| Ok(cp.tenant_info(&name)?)).map(Json)
 }
 
 /// `DELETE /v1/orgs/{org}/tenants/{tenant}`: the tenant and its tokens.
@@ -421,7 +415,7 @@ pub async fn list_tenant_tokens(
     QueryArgs(q): QueryArgs<ListQuery>,
 ) -> ApiResult<Json<Page<Token>>> {
     let cp = st.plane(&caller, &org)?;
-    let items = blocking(move || Ok(cp.tokens_info(Some(&tenant))?)).await?;
+    let items = read(|| Ok(cp.tokens_info(Some(&tenant))?))?;
     paginate(items, token_key, &q).map(Json)
 }
 
@@ -436,7 +430,7 @@ pub async fn list_tokens(
     QueryArgs(q): QueryArgs<ListQuery>,
 ) -> ApiResult<Json<Page<Token>>> {
     let cp = st.plane(&caller, &org)?;
-    let items = blocking(move || Ok(cp.tokens_info(None)?)).await?;
+    let items = read(|| Ok(cp.tokens_info(None)?))?;
     paginate(items, token_key, &q).map(Json)
 }
 
@@ -455,9 +449,7 @@ pub async fn get_token(
     PathArgs((org, tenant, name)): PathArgs<(String, String, String)>,
 ) -> ApiResult<Json<Token>> {
     let cp = st.plane(&caller, &org)?;
-    blocking(move || Ok(cp.token_info(&tenant, &name)?))
-        .await
-        .map(Json)
+    read(|| Ok(cp.token_info(&tenant, &name)?)).map(Json)
 }
 
 /// `DELETE /v1/orgs/{org}/tenants/{tenant}/tokens/{token}`: revokes it.
@@ -504,7 +496,7 @@ pub async fn list_users(
 ) -> ApiResult<Json<Page<User>>> {
     let cp = st.plane(&caller, &org)?;
     let now = (st.clock)();
-    let items = blocking(move || Ok(cp.users_info(now)?)).await?;
+    let items = read(|| Ok(cp.users_info(now)?))?;
     paginate(items, |u| u.username.clone(), &q).map(Json)
 }
 
@@ -519,9 +511,7 @@ pub async fn get_user(
 ) -> ApiResult<Json<User>> {
     let cp = st.plane(&caller, &org)?;
     let now = (st.clock)();
-    blocking(move || Ok(cp.user_info(&name, now)?))
-        .await
-        .map(Json)
+    read(|| Ok(cp.user_info(&name, now)?)).map(Json)
 }
 
 /// `DELETE /v1/orgs/{org}/users/{username}`: the user and its sessions.

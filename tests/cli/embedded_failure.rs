@@ -102,7 +102,11 @@ fn a_server_profile_without_a_login_is_refused_before_connecting() {
     let out = env.run(&["--profile", "s", "tenant", "list"]);
     expect_exit(&out, 4);
     assert!(stdout(&out).is_empty());
-    assert!(stderr(&out).contains("hint: run `tok login --server http://127.0.0.1:9 --profile s`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("hint: run `tok login --server http://127.0.0.1:9 --profile s`"),
+        "{}",
+        stderr(&out)
+    );
     for args in [
         &["--profile", "s", "tenant", "list", "-o", "json"][..],
         &[

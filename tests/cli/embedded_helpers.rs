@@ -18,8 +18,13 @@ pub const PASS_YES: &str = "pass --yes to confirm";
 /// A fresh environment with tenant `acme` on the embedded instance `local`.
 pub fn acme() -> TestEnv {
     let env = TestEnv::new();
-    env.ok(&["tenant", "create", "acme", "-q"]);
+    with_acme(&env);
     env
+}
+
+/// Creates tenant `acme` on instance `local` of `env`'s control plane (either backend).
+pub fn with_acme(env: &TestEnv) {
+    env.ok(&["tenant", "create", "acme", "-q"]);
 }
 
 /// `tok token create ARGS -o json`: the created token object (with `token`).
@@ -88,10 +93,15 @@ pub fn db_path(env: &TestEnv) -> std::path::PathBuf {
     env.data_dir().join("tok.db")
 }
 
-/// Every byte of the database and its WAL/shared-memory companions, as they are on disk.
+/// Every byte of the database and its WAL/shared-memory companions, as they are on disk:
+/// the embedded one, or the server's for a [`crate::common::Backend::Server`] env.
 pub fn database_bytes(env: &TestEnv) -> Vec<u8> {
+    let dir = match env.server() {
+        Some(server) => server.database.parent().expect("server dir").to_path_buf(),
+        None => env.data_dir(),
+    };
     let mut bytes = Vec::new();
-    for entry in std::fs::read_dir(env.data_dir()).expect("data dir") {
+    for entry in std::fs::read_dir(dir).expect("data dir") {
         let path = entry.expect("dir entry").path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         if name.starts_with("tok.db") {

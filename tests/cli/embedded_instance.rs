@@ -1,10 +1,11 @@
 //! `tok instance create|list|get|delete|public-key|broker-config|rotate-key` in table and
 //! JSON: name rules, unknown and duplicate names, the cascade and confirmation rules.
 
+use crate::both_backends;
 use crate::common::{TestEnv, expect_error, expect_exit, path_str, stderr, stdout};
 use crate::embedded_helpers::{
-    acme, assert_fields, broker_conf, data_url_bytes, expect_hint, expect_unconfirmed, jwt_parts,
-    new_token, tenant_names, token_names,
+    assert_fields, broker_conf, data_url_bytes, expect_hint, expect_unconfirmed, jwt_parts,
+    new_token, tenant_names, token_names, with_acme,
 };
 
 const INSTANCE_FIELDS: [&str; 6] = [
@@ -24,9 +25,7 @@ fn instance_names(env: &TestEnv) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn create_list_get_in_table_and_json() {
-    let env = TestEnv::new();
+fn create_list_get_in_table_and_json(env: &TestEnv) {
     let created = env.ok_json(&[
         "instance",
         "create",
@@ -44,7 +43,7 @@ fn create_list_get_in_table_and_json() {
     assert_eq!(created["issuer"], "https://tok.example.com");
     assert!(created["kid"].as_str().unwrap().starts_with("prod-"));
 
-    let mut names = instance_names(&env);
+    let mut names = instance_names(env);
     names.sort();
     assert_eq!(names, ["local", "prod"], "local was created on first use");
     let local = env.ok_json(&["instance", "get", "local"]);
@@ -75,7 +74,7 @@ fn create_list_get_in_table_and_json() {
     );
 
     env.ok(&["tenant", "create", "acme", "--instance", "prod", "-q"]);
-    let token = new_token(&env, &["--tenant", "acme"]);
+    let token = new_token(env, &["--tenant", "acme"]);
     assert_eq!(token["instance"], "prod");
     let (header, claims) = jwt_parts(token["token"].as_str().unwrap());
     assert_eq!(header["alg"], "ES384");
@@ -84,9 +83,7 @@ fn create_list_get_in_table_and_json() {
     assert_eq!(claims["iss"], "https://tok.example.com");
 }
 
-#[test]
-fn bad_names_algorithms_and_duplicates() {
-    let env = TestEnv::new();
+fn bad_names_algorithms_and_duplicates(env: &TestEnv) {
     let out = env.run(&["instance", "create", "dup", "--alg", "HS256"]);
     expect_exit(&out, 0);
     assert!(stdout(&out).contains("HS256") && stdout(&out).contains("dup-"));
@@ -105,12 +102,10 @@ fn bad_names_algorithms_and_duplicates() {
     expect_hint(&out, 5, "conflict", "tok instance list");
     let out = env.run(&["instance", "create", "dup", "--alg", "HS256", "-o", "json"]);
     expect_error(&out, 5, "conflict");
-    assert_eq!(instance_names(&env).len(), 2);
+    assert_eq!(instance_names(env).len(), 2);
 }
 
-#[test]
-fn unknown_instance_is_not_found_with_a_hint() {
-    let env = TestEnv::new();
+fn unknown_instance_is_not_found_with_a_hint(env: &TestEnv) {
     for verb in ["get", "delete", "public-key", "broker-config", "rotate-key"] {
         let out = env.run(&["instance", verb, "nope", "--yes", "-o", "json"]);
         expect_hint(&out, 3, "not_found", "tok instance create nope");
@@ -120,16 +115,15 @@ fn unknown_instance_is_not_found_with_a_hint() {
     assert!(stderr(&out).contains("hint: create it with `tok instance create nope`"));
 }
 
-#[test]
-fn delete_needs_confirmation_and_refuses_while_tenants_exist() {
-    let env = acme();
+fn delete_needs_confirmation_and_refuses_while_tenants_exist(env: &TestEnv) {
+    with_acme(env);
     env.ok(&["instance", "create", "prod", "--alg", "HS256", "-q"]);
     expect_unconfirmed(&env.run(&["instance", "delete", "prod", "-o", "json"]));
     expect_unconfirmed(&env.run(&["instance", "delete", "prod", "--no-input", "-o", "json"]));
-    assert_eq!(instance_names(&env), ["local", "prod"], "nothing deleted");
+    assert_eq!(instance_names(env), ["local", "prod"], "nothing deleted");
 
     env.ok(&["tenant", "create", "p1", "--instance", "prod", "-q"]);
-    new_token(&env, &["--tenant", "p1", "--name", "ci"]);
+    new_token(env, &["--tenant", "p1", "--name", "ci"]);
     for extra in [&["--yes"][..], &[]] {
         let mut args = vec!["instance", "delete", "prod", "-o", "json"];
         args.extend_from_slice(extra);
@@ -138,28 +132,26 @@ fn delete_needs_confirmation_and_refuses_while_tenants_exist() {
         assert!(message.contains("p1"), "names the tenants: {message}");
     }
     expect_unconfirmed(&env.run(&["instance", "delete", "prod", "--cascade", "-o", "json"]));
-    assert_eq!(instance_names(&env), ["local", "prod"]);
-    assert_eq!(tenant_names(&env), ["acme", "p1"]);
-    assert_eq!(token_names(&env, &[]), ["ci"]);
+    assert_eq!(instance_names(env), ["local", "prod"]);
+    assert_eq!(tenant_names(env), ["acme", "p1"]);
+    assert_eq!(token_names(env, &[]), ["ci"]);
 
     let out = env.run(&["instance", "delete", "prod", "--cascade", "--yes"]);
     expect_exit(&out, 0);
     assert!(stderr(&out).contains("1 tenant(s)"), "{}", stderr(&out));
-    assert_eq!(instance_names(&env), ["local"]);
-    assert_eq!(tenant_names(&env), ["acme"], "only prod's tenants went");
-    assert!(token_names(&env, &["--all"]).is_empty());
+    assert_eq!(instance_names(env), ["local"]);
+    assert_eq!(tenant_names(env), ["acme"], "only prod's tenants went");
+    assert!(token_names(env, &["--all"]).is_empty());
 
     env.ok(&["instance", "create", "empty", "--alg", "ES256", "-q"]);
     expect_exit(&env.run(&["instance", "delete", "empty", "--yes"]), 0);
-    assert_eq!(instance_names(&env), ["local"]);
+    assert_eq!(instance_names(env), ["local"]);
 }
 
-#[test]
-fn public_key_formats_match_broker_config() {
-    let env = TestEnv::new();
+fn public_key_formats_match_broker_config(env: &TestEnv) {
     env.ok(&["instance", "create", "ec", "--alg", "ES256", "-q"]);
     for name in ["local", "ec"] {
-        let conf = broker_conf(&env, name);
+        let conf = broker_conf(env, name);
         let der = data_url_bytes(&conf["tokenPublicKey"]);
         let data_url = env.ok(&["instance", "public-key", name, "--format", "data-url"]);
         assert_eq!(data_url, conf["tokenPublicKey"]);
@@ -191,9 +183,7 @@ fn public_key_formats_match_broker_config() {
     assert!(message.contains("broker-config"), "{message}");
 }
 
-#[test]
-fn broker_config_prints_the_broker_conf_lines() {
-    let env = TestEnv::new();
+fn broker_config_prints_the_broker_conf_lines(env: &TestEnv) {
     env.ok(&[
         "instance",
         "create",
@@ -217,7 +207,7 @@ fn broker_config_prints_the_broker_conf_lines() {
             "tokenAudience"
         ]
     );
-    let conf = broker_conf(&env, "local");
+    let conf = broker_conf(env, "local");
     assert_eq!(conf["authenticationEnabled"], "true");
     assert_eq!(
         conf["authenticationProviders"],
@@ -227,7 +217,7 @@ fn broker_config_prints_the_broker_conf_lines() {
     assert_eq!(conf["tokenAudienceClaim"], "aud");
     assert_eq!(conf["tokenAudience"], "urn:tok:local:local");
 
-    let hs = broker_conf(&env, "hs");
+    let hs = broker_conf(env, "hs");
     assert!(!hs.contains_key("tokenPublicKey") && !hs.contains_key("tokenPublicAlg"));
     assert_eq!(
         data_url_bytes(&hs["tokenSecretKey"]).len(),
@@ -245,3 +235,12 @@ fn broker_config_prints_the_broker_conf_lines() {
         .collect();
     assert_eq!(joined.join("\n"), text, "JSON: the same lines as an array");
 }
+
+both_backends!(
+    create_list_get_in_table_and_json,
+    bad_names_algorithms_and_duplicates,
+    unknown_instance_is_not_found_with_a_hint,
+    delete_needs_confirmation_and_refuses_while_tenants_exist,
+    public_key_formats_match_broker_config,
+    broker_config_prints_the_broker_conf_lines,
+);

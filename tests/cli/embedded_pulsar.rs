@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 
+use crate::both_backends;
 use crate::common::{TestEnv, expect_error, expect_exit, path_str};
 use crate::common::{pyjwt_available, python};
 use crate::embedded_helpers::{broker_conf, data_url_bytes, jwt_parts, new_token};
@@ -74,22 +75,21 @@ fn epoch(text: &Value) -> i64 {
 
 /// An instance with `alg`, a tenant on it and a 7-day token; PyJWT verifies it with the
 /// broker-config key and sees the claims and `kid` that were asked for.
-fn verifies_under_pyjwt(alg: &str) {
+fn verifies_under_pyjwt(env: &TestEnv, alg: &str) {
     if !pyjwt_available() {
         return;
     }
-    let env = TestEnv::new();
     let name = format!("i-{}", alg.to_lowercase());
     let instance = env.ok_json(&["instance", "create", &name, "--alg", alg]);
     assert_eq!(instance["algorithm"], alg);
     env.ok(&["tenant", "create", "t1", "--instance", &name, "-q"]);
     let created = new_token(
-        &env,
+        env,
         &["--tenant", "t1", "--expires", "7d", "--subject", "role-1"],
     );
     let token = created["token"].as_str().unwrap();
 
-    let verdict = broker_verify(&env, &name, token, alg, "sub,aud,jti,iat,exp");
+    let verdict = broker_verify(env, &name, token, alg, "sub,aud,jti,iat,exp");
     assert_eq!(verdict["algorithms"], serde_json::json!([alg]));
     assert_eq!(verdict["wrong_audience"], "refused");
     let bits = verdict["key_bits"].as_i64().unwrap();
@@ -117,11 +117,11 @@ fn verifies_under_pyjwt(alg: &str) {
 macro_rules! every_algorithm {
     ($($test:ident => $alg:literal),* $(,)?) => {
         $(
-            #[test]
-            fn $test() {
-                verifies_under_pyjwt($alg);
+            fn $test(env: &TestEnv) {
+                verifies_under_pyjwt(env, $alg);
             }
         )*
+        both_backends!($($test),*);
     };
 }
 
@@ -137,24 +137,20 @@ every_algorithm! {
     hs512_token_verifies_with_broker_config_in_pyjwt => "HS512",
 }
 
-#[test]
-fn the_quick_start_token_verifies_with_broker_config_local_in_pyjwt() {
+fn the_quick_start_token_verifies_with_broker_config_local_in_pyjwt(env: &TestEnv) {
     if !pyjwt_available() {
         return;
     }
-    let env = TestEnv::new();
     env.ok(&["tenant", "create", "acme", "-q"]);
     let token = env.ok(&["token", "create", "--tenant", "acme", "--expires", "7d"]);
-    let verdict = broker_verify(&env, "local", &token, "-", "sub,aud,jti,iat,exp");
+    let verdict = broker_verify(env, "local", &token, "-", "sub,aud,jti,iat,exp");
     assert_eq!(verdict["algorithms"], serde_json::json!(["RS256"]));
     let never = env.ok(&["token", "create", "--tenant", "acme", "--expires", "never"]);
-    let verdict = broker_verify(&env, "local", &never, "-", "sub,aud,jti,iat");
+    let verdict = broker_verify(env, "local", &never, "-", "sub,aud,jti,iat");
     assert!(verdict["claims"].get("exp").is_none(), "{verdict}");
 }
 
-#[test]
-fn an_imported_key_pair_keeps_the_clusters_public_key() {
-    let env = TestEnv::new();
+fn an_imported_key_pair_keeps_the_clusters_public_key(env: &TestEnv) {
     let (private, public) = env.key_pair("ES384", "cluster");
     let (rsa_private, rsa_public) = env.key_pair("RS256", "rsa");
     let rsa_ref = format!("file://{rsa_private}");
@@ -164,7 +160,7 @@ fn an_imported_key_pair_keeps_the_clusters_public_key() {
     ] {
         let instance = env.ok_json(&["instance", "create", name, "--private-key", keyref]);
         assert_eq!(instance["algorithm"], alg, "the key implies the algorithm");
-        let conf = broker_conf(&env, name);
+        let conf = broker_conf(env, name);
         let der = std::fs::read(public).unwrap();
         assert_eq!(
             data_url_bytes(&conf["tokenPublicKey"]),
@@ -200,14 +196,12 @@ fn an_imported_key_pair_keeps_the_clusters_public_key() {
     expect_error(&out, 2, "invalid_input");
 }
 
-#[test]
-fn an_imported_secret_key_keeps_the_clusters_secret() {
-    let env = TestEnv::new();
+fn an_imported_secret_key_keeps_the_clusters_secret(env: &TestEnv) {
     let file = path_str(&env.path().join("cluster-secret.key"));
     env.ok(&["jwt", "create-secret-key", "--output", &file]);
     let instance = env.ok_json(&["instance", "create", "imp-hs", "--secret-key", &file]);
     assert_eq!(instance["algorithm"], "HS256", "32 raw bytes: HS256");
-    let conf = broker_conf(&env, "imp-hs");
+    let conf = broker_conf(env, "imp-hs");
     let secret = std::fs::read(&file).unwrap();
     assert_eq!(data_url_bytes(&conf["tokenSecretKey"]), secret);
     env.ok(&["tenant", "create", "acme", "--instance", "imp-hs", "-q"]);
@@ -216,7 +210,7 @@ fn an_imported_secret_key_keeps_the_clusters_secret() {
     let other = env.write("other.key", &[7u8; 32]);
     expect_exit(&env.verify(&token, "--secret-key", &path_str(&other)), 4);
     if pyjwt_available() {
-        let verdict = broker_verify(&env, "imp-hs", &token, "HS256", "sub,aud,jti,iat,exp");
+        let verdict = broker_verify(env, "imp-hs", &token, "HS256", "sub,aud,jti,iat,exp");
         assert_eq!(verdict["claims"]["aud"], instance["audience"]);
     }
 }
@@ -237,19 +231,17 @@ pem = load_pem_public_key(open(sys.argv[3], "rb").read()).public_numbers()
 print(json.dumps({"jwk": from_jwk.public_numbers() == broker, "pem": pem == broker}))
 "#;
 
-#[test]
-fn public_key_jwk_and_pem_are_the_broker_config_key() {
+fn public_key_jwk_and_pem_are_the_broker_config_key(env: &TestEnv) {
     if !pyjwt_available() {
         return;
     }
-    let env = TestEnv::new();
     env.ok(&["instance", "create", "ec", "--alg", "ES512", "-q"]);
     for name in ["local", "ec"] {
-        let conf = save_broker_config(&env, name);
+        let conf = save_broker_config(env, name);
         let jwk = env.ok(&["instance", "public-key", name, "--format", "jwk"]);
         let pem = env.ok(&["instance", "public-key", name, "--format", "pem"]);
         let pem_file = path_str(&env.write(&format!("{name}.pem"), pem.as_bytes()));
-        let same = python(&env, SAME_KEY, &[&conf, &jwk, &pem_file]);
+        let same = python(env, SAME_KEY, &[&conf, &jwk, &pem_file]);
         assert_eq!(
             same,
             serde_json::json!({"jwk": true, "pem": true}),
@@ -257,3 +249,10 @@ fn public_key_jwk_and_pem_are_the_broker_config_key() {
         );
     }
 }
+
+both_backends!(
+    the_quick_start_token_verifies_with_broker_config_local_in_pyjwt,
+    an_imported_key_pair_keeps_the_clusters_public_key,
+    an_imported_secret_key_keeps_the_clusters_secret,
+    public_key_jwk_and_pem_are_the_broker_config_key,
+);

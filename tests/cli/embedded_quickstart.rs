@@ -4,9 +4,10 @@
 
 use serde_json::Value;
 
+use crate::both_backends;
 use crate::common::{TestEnv, expect_exit, stderr, stdout};
 use crate::embedded_helpers::{
-    acme, assert_fields, contains_bytes, database_bytes, jwt_parts, new_token,
+    assert_fields, contains_bytes, database_bytes, jwt_parts, new_token, with_acme,
 };
 
 /// Every field DESIGN.md lists for a token, and `token` on create.
@@ -36,9 +37,7 @@ fn epoch(rfc3339: &Value) -> i64 {
         .unix_timestamp()
 }
 
-#[test]
-fn quick_start_prints_the_token_alone_and_says_it_is_shown_once() {
-    let env = TestEnv::new();
+fn quick_start_prints_the_token_alone_and_says_it_is_shown_once(env: &TestEnv) {
     let out = env.run(&["tenant", "create", "acme"]);
     expect_exit(&out, 0);
     let out = env.run(&["token", "create", "--tenant", "acme", "--expires", "7d"]);
@@ -66,11 +65,10 @@ fn quick_start_prints_the_token_alone_and_says_it_is_shown_once() {
     assert!(listed.contains(name), "{listed}");
 }
 
-#[test]
-fn token_json_has_every_documented_field_and_the_token() {
-    let env = acme();
+fn token_json_has_every_documented_field_and_the_token(env: &TestEnv) {
+    with_acme(env);
     let created = new_token(
-        &env,
+        env,
         &[
             "--tenant",
             "acme",
@@ -112,11 +110,10 @@ fn token_json_has_every_documented_field_and_the_token() {
     assert_eq!(list, serde_json::json!([metadata]), "list: the same object");
 }
 
-#[test]
-fn the_token_is_never_shown_or_stored_again() {
-    let env = acme();
+fn the_token_is_never_shown_or_stored_again(env: &TestEnv) {
+    with_acme(env);
     let created = new_token(
-        &env,
+        env,
         &["--tenant", "acme", "--name", "ci", "--expires", "7d"],
     );
     let jwt = created["token"].as_str().unwrap().to_string();
@@ -159,7 +156,7 @@ fn the_token_is_never_shown_or_stored_again() {
         "the listing shows the token's name"
     );
 
-    let db = database_bytes(&env);
+    let db = database_bytes(env);
     for secret in [&jwt, &signature, &plain] {
         assert!(
             !contains_bytes(&db, secret.as_bytes()),
@@ -169,9 +166,8 @@ fn the_token_is_never_shown_or_stored_again() {
     assert!(contains_bytes(&db, id.as_bytes()), "tok.db holds the jti");
 }
 
-#[test]
-fn create_shortcut_and_defaults() {
-    let env = acme();
+fn create_shortcut_and_defaults(env: &TestEnv) {
+    with_acme(env);
     let out = env.run(&[
         "create",
         "--tenant",
@@ -188,7 +184,7 @@ fn create_shortcut_and_defaults() {
     assert_eq!(created["name"], "ci-producer");
     assert!(created["token"].is_string());
 
-    let default = new_token(&env, &["--tenant", "acme", "--subject", "role-a"]);
+    let default = new_token(env, &["--tenant", "acme", "--subject", "role-a"]);
     let (_, claims) = jwt_parts(default["token"].as_str().unwrap());
     assert_eq!(claims["sub"], "role-a");
     assert_eq!(default["subject"], "role-a");
@@ -200,3 +196,10 @@ fn create_shortcut_and_defaults() {
     let tenant = env.ok_json(&["tenant", "get", "acme"]);
     assert_eq!(tenant["token_count"], 2);
 }
+
+both_backends!(
+    quick_start_prints_the_token_alone_and_says_it_is_shown_once,
+    token_json_has_every_documented_field_and_the_token,
+    the_token_is_never_shown_or_stored_again,
+    create_shortcut_and_defaults,
+);

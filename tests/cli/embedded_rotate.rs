@@ -1,25 +1,25 @@
 //! `tok instance rotate-key`: a new key with a new `kid`, the old one listed as retired,
 //! the tokens still on the old key named, and new tokens signed with the new key.
 
-use crate::common::{expect_exit, json, stderr};
-use crate::embedded_helpers::{acme, broker_conf, jwt_parts, new_token};
+use crate::both_backends;
+use crate::common::{TestEnv, expect_exit, json, stderr};
+use crate::embedded_helpers::{broker_conf, jwt_parts, new_token, with_acme};
 
 fn kid_of(token: &str) -> String {
     let (header, _) = jwt_parts(token);
     header["kid"].as_str().expect("kid header").to_string()
 }
 
-#[test]
-fn rotation_retires_the_old_key_and_names_its_tokens() {
-    let env = acme();
+fn rotation_retires_the_old_key_and_names_its_tokens(env: &TestEnv) {
+    with_acme(env);
     let old_kid = env.ok_json(&["instance", "get", "local"])["kid"]
         .as_str()
         .unwrap()
         .to_string();
-    let old_key = broker_conf(&env, "local")["tokenPublicKey"].clone();
-    let live = new_token(&env, &["--tenant", "acme", "--name", "still-old"]);
+    let old_key = broker_conf(env, "local")["tokenPublicKey"].clone();
+    let live = new_token(env, &["--tenant", "acme", "--name", "still-old"]);
     let live = live["token"].as_str().unwrap().to_string();
-    new_token(&env, &["--tenant", "acme", "--name", "revoked-old"]);
+    new_token(env, &["--tenant", "acme", "--name", "revoked-old"]);
     env.ok(&[
         "token",
         "revoke",
@@ -71,7 +71,7 @@ fn rotation_retires_the_old_key_and_names_its_tokens() {
 
     let fresh = env.ok(&["token", "create", "--tenant", "acme", "-q"]);
     assert_eq!(kid_of(&fresh), new_kid, "new tokens carry the new kid");
-    let new_key = broker_conf(&env, "local")["tokenPublicKey"].clone();
+    let new_key = broker_conf(env, "local")["tokenPublicKey"].clone();
     assert_ne!(new_key, old_key, "broker-config prints the new key");
     expect_exit(&env.verify(&fresh, "--public-key", &new_key), 0);
     expect_exit(&env.verify(&live, "--public-key", &old_key), 0);
@@ -103,14 +103,13 @@ fn rotation_retires_the_old_key_and_names_its_tokens() {
     );
 }
 
-#[test]
-fn rotating_an_hmac_instance_changes_the_secret() {
-    let env = acme();
+fn rotating_an_hmac_instance_changes_the_secret(env: &TestEnv) {
+    with_acme(env);
     env.ok(&["instance", "create", "hs", "--alg", "HS512", "-q"]);
-    let before = broker_conf(&env, "hs")["tokenSecretKey"].clone();
+    let before = broker_conf(env, "hs")["tokenSecretKey"].clone();
     let rotated = env.ok_json(&["instance", "rotate-key", "hs"]);
     assert_eq!(rotated["algorithm"], "HS512", "the algorithm stays");
-    let after = broker_conf(&env, "hs")["tokenSecretKey"].clone();
+    let after = broker_conf(env, "hs")["tokenSecretKey"].clone();
     assert_ne!(before, after);
     env.ok(&["tenant", "create", "h1", "--instance", "hs", "-q"]);
     let token = env.ok(&["token", "create", "--tenant", "h1", "-q"]);
@@ -118,3 +117,8 @@ fn rotating_an_hmac_instance_changes_the_secret() {
     expect_exit(&env.verify(&token, "--secret-key", &after), 0);
     expect_exit(&env.verify(&token, "--secret-key", &before), 4);
 }
+
+both_backends!(
+    rotation_retires_the_old_key_and_names_its_tokens,
+    rotating_an_hmac_instance_changes_the_secret,
+);

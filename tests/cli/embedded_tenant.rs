@@ -1,14 +1,13 @@
 //! `tok tenant create|list|get|delete` in table and JSON: Pulsar's name rules, unknown
 //! and duplicate names, and the confirmation rules of `delete`.
 
+use crate::both_backends;
 use crate::common::{TestEnv, expect_error, expect_exit, stderr, stdout};
 use crate::embedded_helpers::{
-    acme, assert_fields, expect_hint, expect_unconfirmed, new_token, tenant_names, token_names,
+    assert_fields, expect_hint, expect_unconfirmed, new_token, tenant_names, token_names, with_acme,
 };
 
-#[test]
-fn create_list_get_in_table_and_json() {
-    let env = TestEnv::new();
+fn create_list_get_in_table_and_json(env: &TestEnv) {
     assert_eq!(
         env.ok(&["tenant", "list", "-o", "json"]),
         "[]",
@@ -40,9 +39,9 @@ fn create_list_get_in_table_and_json() {
     for word in ["NAME", "acme", "beta", "Acme Corp", "local"] {
         assert!(table.contains(word), "{word}: {table}");
     }
-    assert_eq!(tenant_names(&env), ["acme", "beta"]);
+    assert_eq!(tenant_names(env), ["acme", "beta"]);
 
-    new_token(&env, &["--tenant", "acme"]);
+    new_token(env, &["--tenant", "acme"]);
     let got = env.ok_json(&["tenant", "get", "acme"]);
     assert_eq!(got["description"], "Acme Corp");
     assert_eq!(got["token_count"], 1);
@@ -53,9 +52,7 @@ fn create_list_get_in_table_and_json() {
     );
 }
 
-#[test]
-fn names_follow_pulsar_rules() {
-    let env = TestEnv::new();
+fn names_follow_pulsar_rules(env: &TestEnv) {
     for ok in ["my-tenant_1", "a=b:c.d", "T"] {
         env.ok(&["tenant", "create", ok, "-q"]);
     }
@@ -68,12 +65,11 @@ fn names_follow_pulsar_rules() {
             "{bad:?}: explains the rule: {message}"
         );
     }
-    assert_eq!(tenant_names(&env), ["T", "a=b:c.d", "my-tenant_1"]);
+    assert_eq!(tenant_names(env), ["T", "a=b:c.d", "my-tenant_1"]);
 }
 
-#[test]
-fn duplicate_is_a_conflict() {
-    let env = acme();
+fn duplicate_is_a_conflict(env: &TestEnv) {
+    with_acme(env);
     for extra in [&[][..], &["-o", "json"]] {
         let mut args = vec!["tenant", "create", "acme"];
         args.extend_from_slice(extra);
@@ -83,12 +79,11 @@ fn duplicate_is_a_conflict() {
     }
     let out = env.run(&["tenant", "create", "acme", "-o", "json"]);
     expect_error(&out, 5, "conflict");
-    assert_eq!(tenant_names(&env), ["acme"]);
+    assert_eq!(tenant_names(env), ["acme"]);
 }
 
-#[test]
-fn unknown_tenant_or_instance_is_not_found_with_a_hint() {
-    let env = acme();
+fn unknown_tenant_or_instance_is_not_found_with_a_hint(env: &TestEnv) {
+    with_acme(env);
     for args in [
         &["tenant", "get", "nope"][..],
         &["tenant", "delete", "nope", "--yes"],
@@ -109,12 +104,11 @@ fn unknown_tenant_or_instance_is_not_found_with_a_hint() {
     expect_hint(&out, 3, "not_found", "tok instance create nope");
     let out = env.run(&["tenant", "list", "--instance", "nope", "-o", "json"]);
     expect_hint(&out, 3, "not_found", "tok instance create nope");
-    assert_eq!(tenant_names(&env), ["acme"]);
+    assert_eq!(tenant_names(env), ["acme"]);
 }
 
-#[test]
-fn with_several_instances_the_instance_must_be_named() {
-    let env = acme();
+fn with_several_instances_the_instance_must_be_named(env: &TestEnv) {
+    with_acme(env);
     env.ok(&["instance", "create", "second", "--alg", "ES256", "-q"]);
     let out = env.run(&["tenant", "create", "beta", "-o", "json"]);
     let message = expect_error(&out, 2, "invalid_input");
@@ -129,10 +123,9 @@ fn with_several_instances_the_instance_must_be_named() {
     assert_eq!(on_second[0]["name"], "beta");
 }
 
-#[test]
-fn delete_without_a_terminal_changes_nothing() {
-    let env = acme();
-    new_token(&env, &["--tenant", "acme", "--name", "t1"]);
+fn delete_without_a_terminal_changes_nothing(env: &TestEnv) {
+    with_acme(env);
+    new_token(env, &["--tenant", "acme", "--name", "t1"]);
     for extra in [&[][..], &["--no-input"], &["-o", "json"]] {
         let mut args = vec!["tenant", "delete", "acme"];
         args.extend_from_slice(extra);
@@ -151,17 +144,16 @@ fn delete_without_a_terminal_changes_nothing() {
         &[("TOK_NO_INPUT", "1")],
     );
     expect_unconfirmed(&out);
-    assert_eq!(tenant_names(&env), ["acme"]);
-    assert_eq!(token_names(&env, &["--tenant", "acme"]), ["t1"]);
+    assert_eq!(tenant_names(env), ["acme"]);
+    assert_eq!(token_names(env, &["--tenant", "acme"]), ["t1"]);
 }
 
-#[test]
-fn delete_with_yes_takes_its_tokens() {
-    let env = acme();
+fn delete_with_yes_takes_its_tokens(env: &TestEnv) {
+    with_acme(env);
     env.ok(&["tenant", "create", "beta", "-q"]);
-    new_token(&env, &["--tenant", "acme", "--name", "t1"]);
-    new_token(&env, &["--tenant", "acme", "--name", "t2"]);
-    new_token(&env, &["--tenant", "beta", "--name", "b1"]);
+    new_token(env, &["--tenant", "acme", "--name", "t1"]);
+    new_token(env, &["--tenant", "acme", "--name", "t2"]);
+    new_token(env, &["--tenant", "beta", "--name", "b1"]);
     let out = env.run(&["tenant", "delete", "acme", "--yes"]);
     expect_exit(&out, 0);
     assert!(
@@ -169,9 +161,9 @@ fn delete_with_yes_takes_its_tokens() {
         "{}",
         stderr(&out)
     );
-    assert_eq!(tenant_names(&env), ["beta"]);
+    assert_eq!(tenant_names(env), ["beta"]);
     assert_eq!(
-        token_names(&env, &["--all"]),
+        token_names(env, &["--all"]),
         ["b1"],
         "acme's tokens went with it"
     );
@@ -180,11 +172,10 @@ fn delete_with_yes_takes_its_tokens() {
     assert_eq!(env.ok(&["tenant", "list", "-o", "json"]), "[]");
 }
 
-#[test]
-fn delete_prompt_says_how_many_tokens_go_and_wants_the_name() {
-    let env = acme();
-    new_token(&env, &["--tenant", "acme"]);
-    new_token(&env, &["--tenant", "acme"]);
+fn delete_prompt_says_how_many_tokens_go_and_wants_the_name(env: &TestEnv) {
+    with_acme(env);
+    new_token(env, &["--tenant", "acme"]);
+    new_token(env, &["--tenant", "acme"]);
     let Some(out) = env.pty(&["tenant", "delete", "acme"], "acme-typo\n", &[]) else {
         return;
     };
@@ -194,10 +185,21 @@ fn delete_prompt_says_how_many_tokens_go_and_wants_the_name() {
         screen.contains("Type the tenant name 'acme' to delete it and its 2 token(s)"),
         "{screen}"
     );
-    assert_eq!(tenant_names(&env), ["acme"]);
+    assert_eq!(tenant_names(env), ["acme"]);
     let Some(out) = env.pty(&["tenant", "delete", "acme"], "acme\n", &[]) else {
         return;
     };
     expect_exit(&out, 0);
-    assert!(tenant_names(&env).is_empty());
+    assert!(tenant_names(env).is_empty());
 }
+
+both_backends!(
+    create_list_get_in_table_and_json,
+    names_follow_pulsar_rules,
+    duplicate_is_a_conflict,
+    unknown_tenant_or_instance_is_not_found_with_a_hint,
+    with_several_instances_the_instance_must_be_named,
+    delete_without_a_terminal_changes_nothing,
+    delete_with_yes_takes_its_tokens,
+    delete_prompt_says_how_many_tokens_go_and_wants_the_name,
+);

@@ -1,24 +1,24 @@
 //! `tok token create|list|get|delete` (alias `revoke`) in table and JSON: names, expiry
 //! rules and the org maximum, listing filters, and the confirmation rules of `delete`.
 
-use crate::common::{expect_error, expect_exit, json, stderr, stdout};
+use crate::both_backends;
+use crate::common::{TestEnv, expect_error, expect_exit, json, stderr, stdout};
 use crate::embedded_helpers::{
-    acme, expect_hint, expect_unconfirmed, jwt_parts, new_token, sql, token_names,
+    acme, expect_hint, expect_unconfirmed, jwt_parts, new_token, sql, token_names, with_acme,
 };
 
-#[test]
-fn names_are_unique_per_tenant_and_generated_when_missing() {
-    let env = acme();
+fn names_are_unique_per_tenant_and_generated_when_missing(env: &TestEnv) {
+    with_acme(env);
     env.ok(&["tenant", "create", "beta", "-q"]);
-    new_token(&env, &["--tenant", "acme", "--name", "ci"]);
+    new_token(env, &["--tenant", "acme", "--name", "ci"]);
     let out = env.run(&[
         "token", "create", "--tenant", "acme", "--name", "ci", "-o", "json",
     ]);
     expect_hint(&out, 5, "conflict", "tok token list --tenant acme");
-    new_token(&env, &["--tenant", "beta", "--name", "ci"]);
+    new_token(env, &["--tenant", "beta", "--name", "ci"]);
 
-    let a = new_token(&env, &["--tenant", "acme"]);
-    let b = new_token(&env, &["--tenant", "acme"]);
+    let a = new_token(env, &["--tenant", "acme"]);
+    let b = new_token(env, &["--tenant", "acme"]);
     for generated in [&a, &b] {
         let name = generated["name"].as_str().unwrap();
         let suffix = name.strip_prefix("acme-").expect("<tenant>-<hex>");
@@ -26,9 +26,9 @@ fn names_are_unique_per_tenant_and_generated_when_missing() {
         assert!(suffix.chars().all(|c| c.is_ascii_hexdigit()), "{name}");
     }
     assert_ne!(a["name"], b["name"]);
-    assert_eq!(token_names(&env, &["--tenant", "acme"]).len(), 3);
+    assert_eq!(token_names(env, &["--tenant", "acme"]).len(), 3);
     assert_eq!(
-        token_names(&env, &[]).len(),
+        token_names(env, &[]).len(),
         4,
         "without --tenant: every tenant"
     );
@@ -41,9 +41,8 @@ fn names_are_unique_per_tenant_and_generated_when_missing() {
     }
 }
 
-#[test]
-fn zero_past_and_malformed_expiries_are_usage_errors() {
-    let env = acme();
+fn zero_past_and_malformed_expiries_are_usage_errors(env: &TestEnv) {
+    with_acme(env);
     for bad in [
         "0s",
         "0d",
@@ -68,14 +67,13 @@ fn zero_past_and_malformed_expiries_are_usage_errors() {
     expect_exit(&out, 2);
     assert!(stdout(&out).is_empty());
     assert!(
-        token_names(&env, &["--all"]).is_empty(),
+        token_names(env, &["--all"]).is_empty(),
         "nothing was created"
     );
 }
 
-#[test]
-fn never_has_no_exp_until_the_org_sets_a_maximum() {
-    let env = acme();
+fn never_has_no_exp_until_the_org_sets_a_maximum(env: &TestEnv) {
+    with_acme(env);
     let out = env.run(&[
         "token",
         "create",
@@ -121,11 +119,11 @@ fn never_has_no_exp_until_the_org_sets_a_maximum() {
         );
     }
     new_token(
-        &env,
+        env,
         &["--tenant", "acme", "--expires", "30d", "--name", "at-max"],
     );
     assert_eq!(
-        token_names(&env, &[]).len(),
+        token_names(env, &[]).len(),
         2,
         "only the allowed ones exist"
     );
@@ -138,7 +136,7 @@ fn never_has_no_exp_until_the_org_sets_a_maximum() {
     assert!(org["max_token_lifetime"].is_null());
     assert!(org["max_token_lifetime_seconds"].is_null());
     new_token(
-        &env,
+        env,
         &["--tenant", "acme", "--expires", "never", "--name", "again"],
     );
 }
@@ -200,11 +198,10 @@ fn list_hides_revoked_and_expired_unless_asked() {
     );
 }
 
-#[test]
-fn get_by_name_or_id_in_table_and_json() {
-    let env = acme();
+fn get_by_name_or_id_in_table_and_json(env: &TestEnv) {
+    with_acme(env);
     let created = new_token(
-        &env,
+        env,
         &["--tenant", "acme", "--name", "ci", "--subject", "role"],
     );
     let id = created["id"].as_str().unwrap();
@@ -220,10 +217,9 @@ fn get_by_name_or_id_in_table_and_json() {
     expect_hint(&out, 3, "not_found", "tok token list --tenant acme");
 }
 
-#[test]
-fn delete_needs_confirmation_and_revokes() {
-    let env = acme();
-    new_token(&env, &["--tenant", "acme", "--name", "ci"]);
+fn delete_needs_confirmation_and_revokes(env: &TestEnv) {
+    with_acme(env);
+    new_token(env, &["--tenant", "acme", "--name", "ci"]);
     for verb in ["delete", "revoke"] {
         let out = env.run(&["token", verb, "ci", "--tenant", "acme", "-o", "json"]);
         expect_unconfirmed(&out);
@@ -231,7 +227,7 @@ fn delete_needs_confirmation_and_revokes() {
         expect_exit(&out, 2);
         assert!(stderr(&out).contains("hint: pass --yes to confirm"));
     }
-    assert_eq!(token_names(&env, &[]), ["ci"], "nothing was revoked");
+    assert_eq!(token_names(env, &[]), ["ci"], "nothing was revoked");
     let got = env.ok_json(&["token", "get", "ci", "--tenant", "acme"]);
     assert!(got["revoked_at"].is_null());
 
@@ -242,7 +238,7 @@ fn delete_needs_confirmation_and_revokes() {
         "{}",
         stderr(&out)
     );
-    assert!(token_names(&env, &[]).is_empty());
+    assert!(token_names(env, &[]).is_empty());
     let got = env.ok_json(&["token", "get", "ci", "--tenant", "acme"]);
     assert!(got["revoked_at"].is_string(), "kept, as revoked: {got}");
     assert_eq!(env.ok_json(&["tenant", "get", "acme"])["token_count"], 0);
@@ -257,13 +253,21 @@ fn delete_needs_confirmation_and_revokes() {
     expect_error(&out, 3, "not_found");
 }
 
-#[test]
-fn a_revoked_name_stays_taken() {
-    let env = acme();
-    new_token(&env, &["--tenant", "acme", "--name", "ci"]);
+fn a_revoked_name_stays_taken(env: &TestEnv) {
+    with_acme(env);
+    new_token(env, &["--tenant", "acme", "--name", "ci"]);
     env.ok(&["token", "revoke", "ci", "--tenant", "acme", "--yes", "-q"]);
     let out = env.run(&[
         "token", "create", "--tenant", "acme", "--name", "ci", "-o", "json",
     ]);
     expect_error(&out, 5, "conflict");
 }
+
+both_backends!(
+    names_are_unique_per_tenant_and_generated_when_missing,
+    zero_past_and_malformed_expiries_are_usage_errors,
+    never_has_no_exp_until_the_org_sets_a_maximum,
+    get_by_name_or_id_in_table_and_json,
+    delete_needs_confirmation_and_revokes,
+    a_revoked_name_stays_taken,
+);

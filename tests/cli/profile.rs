@@ -182,7 +182,7 @@ fn delete_needs_confirmation_and_removes_the_credential() {
     ]);
     env.ok(&["profile", "use", "staging"]);
     let store = Credentials::new(StoreKind::File, &env.data_dir());
-    store.set("staging", "s3cret-value").unwrap();
+    store.set("profile:staging", "s3cret-value").unwrap();
 
     for extra in [vec![], vec!["--no-input"]] {
         let mut args = vec!["profile", "delete", "staging", "-o", "json"];
@@ -212,7 +212,7 @@ fn delete_needs_confirmation_and_removes_the_credential() {
         true,
         "still there"
     );
-    assert!(store.get("staging").unwrap().is_some());
+    assert!(store.get("profile:staging").unwrap().is_some());
 
     let out = env.run(&["profile", "delete", "staging", "--yes"]);
     expect_exit(&out, 0);
@@ -223,7 +223,7 @@ fn delete_needs_confirmation_and_removes_the_credential() {
         "profile_not_found",
     );
     assert_eq!(
-        store.get("staging").unwrap(),
+        store.get("profile:staging").unwrap(),
         None,
         "its stored credential went with it"
     );
