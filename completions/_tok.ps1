@@ -869,6 +869,7 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
             [CompletionResult]::new('--session-max-lifetime', '--session-max-lifetime', [CompletionResultType]::ParameterName, 'How long after login a session ends however often it is used')
             [CompletionResult]::new('--lockout-threshold', '--lockout-threshold', [CompletionResultType]::ParameterName, 'Consecutive failed logins that lock an account')
             [CompletionResult]::new('--lockout-duration', '--lockout-duration', [CompletionResultType]::ParameterName, 'How long a locked account stays locked')
+            [CompletionResult]::new('--session-cache', '--session-cache', [CompletionResultType]::ParameterName, 'How long a looked-up session is reused before it is read again (`0s`: every request reads it). A session ended on another replica sharing the database stops working here within this time; one ended on this server, at once')
             [CompletionResult]::new('--shutdown-grace', '--shutdown-grace', [CompletionResultType]::ParameterName, 'How long in-flight requests may take to finish on shutdown')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')

@@ -2997,7 +2997,7 @@ _tok() {
             return 0
             ;;
         tok__subcmd__server__subcmd__start)
-            opts="-o -y -q -v -h -V --listen --database --master-key-file --tls-cert --tls-key --insecure-http --session-ttl --session-max-lifetime --lockout-threshold --lockout-duration --shutdown-grace --log-format --dev --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            opts="-o -y -q -v -h -V --listen --database --master-key-file --tls-cert --tls-key --insecure-http --session-ttl --session-max-lifetime --lockout-threshold --lockout-duration --session-cache --shutdown-grace --log-format --dev --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3036,6 +3036,10 @@ _tok() {
                     return 0
                     ;;
                 --lockout-duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --session-cache)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -798,6 +798,7 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand --session-max-lifetime 'How long after login a session ends however often it is used'
             cand --lockout-threshold 'Consecutive failed logins that lock an account'
             cand --lockout-duration 'How long a locked account stays locked'
+            cand --session-cache 'How long a looked-up session is reused before it is read again (`0s`: every request reads it). A session ended on another replica sharing the database stops working here within this time; one ended on this server, at once'
             cand --shutdown-grace 'How long in-flight requests may take to finish on shutdown'
             cand --log-format 'Log format on stderr'
             cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'

@@ -539,6 +539,7 @@ complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcomma
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l session-max-lifetime -d 'How long after login a session ends however often it is used' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l lockout-threshold -d 'Consecutive failed logins that lock an account' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l lockout-duration -d 'How long a locked account stays locked' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l session-cache -d 'How long a looked-up session is reused before it is read again (`0s`: every request reads it). A session ended on another replica sharing the database stops working here within this time; one ended on this server, at once' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l shutdown-grace -d 'How long in-flight requests may take to finish on shutdown' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"

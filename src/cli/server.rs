@@ -86,6 +86,11 @@ pub struct StartArgs {
     /// How long a locked account stays locked
     #[arg(long, default_value = "15m", value_name = "DURATION")]
     pub lockout_duration: String,
+    /// How long a looked-up session is reused before it is read again (`0s`: every request
+    /// reads it). A session ended on another replica sharing the database stops working
+    /// here within this time; one ended on this server, at once
+    #[arg(long, default_value = "1s", value_name = "DURATION")]
+    pub session_cache: String,
     /// How long in-flight requests may take to finish on shutdown
     #[arg(long, default_value = "30s", value_name = "DURATION")]
     pub shutdown_grace: String,
@@ -386,6 +391,17 @@ fn start(ctx: &Ctx, args: &StartArgs) -> Result<()> {
         ));
     }
     let grace = Duration::from_secs(duration_arg("--shutdown-grace", &args.shutdown_grace)? as u64);
+    let session_cache = if args.session_cache.trim().trim_end_matches('s') == "0" {
+        Duration::ZERO
+    } else {
+        let secs = duration_arg("--session-cache", &args.session_cache)?;
+        if secs > 60 {
+            return Err(Error::usage(
+                "--session-cache is at most 60s: it is how late another replica's logout is seen",
+            ));
+        }
+        Duration::from_secs(secs as u64)
+    };
     init_logging(ctx, args.log_format);
 
     let dev = if args.dev {
@@ -417,7 +433,7 @@ fn start(ctx: &Ctx, args: &StartArgs) -> Result<()> {
             db.display()
         ));
     }
-    let state = AppState::new(Arc::clone(&store), sealer, policy);
+    let state = AppState::new(Arc::clone(&store), sealer, policy, session_cache);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -192,22 +192,40 @@ pub fn check_session<S: Store>(
     token: &str,
     now: i64,
 ) -> ControlResult<(Principal, Option<Slide>)> {
+    check_format(token)?;
+    let session = lookup_session(store, &opaque::digest(pepper, token))?;
+    evaluate(&session, policy, now)
+}
+
+/// Checks a session token's prefix, length and checksum, with no lookup.
+pub fn check_format(token: &str) -> ControlResult<()> {
     opaque::check(Kind::Session, token).map_err(|why| ControlError::Unauthenticated {
         code: "invalid_token",
         message: format!("the credential is not a valid session token: {why}"),
         hint: Some("run `tok login` for a new one".into()),
-    })?;
-    let digest = opaque::digest(pepper, token);
-    let session =
-        store
-            .read(|tx| tx.session(&digest))?
-            .ok_or_else(|| ControlError::Unauthenticated {
-                code: "unknown_session",
-                message: "the session is not known to this server: it was ended by logout or a \
+    })
+}
+
+/// The session stored under `digest` (the token's HMAC).
+pub fn lookup_session<S: Store>(store: &S, digest: &[u8]) -> ControlResult<Session> {
+    store
+        .read(|tx| tx.session(digest))?
+        .ok_or_else(|| ControlError::Unauthenticated {
+            code: "unknown_session",
+            message: "the session is not known to this server: it was ended by logout or a \
                       password change, or belongs to another server"
-                    .into(),
-                hint: Some("run `tok login` to start a new session".into()),
-            })?;
+                .into(),
+            hint: Some("run `tok login` to start a new session".into()),
+        })
+}
+
+/// Whether `session` is valid at `now`, and the slide to write if its expiry moves far
+/// enough.
+pub fn evaluate(
+    session: &Session,
+    policy: &AuthPolicy,
+    now: i64,
+) -> ControlResult<(Principal, Option<Slide>)> {
     let lapsed_at = session.expires_at.min(session.max_expires_at);
     if now >= lapsed_at {
         let why = if session.expires_at >= session.max_expires_at {
@@ -236,10 +254,10 @@ pub fn check_session<S: Store>(
         (session.expires_at, None)
     };
     let principal = Principal {
-        session_id: session.id,
-        user_id: session.user_id,
-        username: session.username,
-        org: session.org,
+        session_id: session.id.clone(),
+        user_id: session.user_id.clone(),
+        username: session.username.clone(),
+        org: session.org.clone(),
         expires_at,
         max_expires_at: session.max_expires_at,
     };

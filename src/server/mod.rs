@@ -6,6 +6,7 @@ mod error;
 mod extract;
 mod idempotency;
 mod routes;
+mod sessions;
 
 use std::net::SocketAddr;
 use std::ops::Deref;
@@ -26,6 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::ApiError;
+pub use sessions::DEFAULT_TTL as DEFAULT_SESSION_CACHE;
 
 use crate::control::Store;
 
@@ -48,6 +50,8 @@ pub struct Inner {
     pub policy: AuthPolicy,
     /// The clock (Unix seconds); tests of the rules pass time in at the control layer.
     pub clock: fn() -> i64,
+    /// Session rows looked up in the last second.
+    pub sessions: sessions::SessionCache,
 }
 
 impl Deref for AppState {
@@ -58,7 +62,13 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<SqliteStore>, sealer: Sealer, policy: AuthPolicy) -> AppState {
+    /// `session_cache`: how long a looked-up session row is reused (zero: never).
+    pub fn new(
+        store: Arc<SqliteStore>,
+        sealer: Sealer,
+        policy: AuthPolicy,
+        session_cache: Duration,
+    ) -> AppState {
         let pepper = sealer.pepper().to_vec();
         let master = MasterKey::ready(sealer);
         let plane = ControlPlane::new(Arc::clone(&store), master, "", "server");
@@ -68,6 +78,7 @@ impl AppState {
             pepper,
             policy,
             clock: crate::duration::now,
+            sessions: sessions::SessionCache::new(session_cache),
         }))
     }
 

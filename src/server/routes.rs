@@ -142,7 +142,10 @@ pub async fn login(
 #[utoipa::path(delete, path = "/v1/auth", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = Problem)))]
 pub async fn logout(State(st): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
-    blocking(move || auth::logout(&st.store, &caller.principal).map_err(ApiError::from)).await?;
+    let session_id = caller.principal.session_id.clone();
+    let s2 = st.clone();
+    blocking(move || auth::logout(&s2.store, &caller.principal).map_err(ApiError::from)).await?;
+    st.sessions.forget_session(&session_id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -525,7 +528,9 @@ pub async fn delete_user(
 ) -> ApiResult<StatusCode> {
     let cp = st.plane(&caller, &org)?;
     let now = (st.clock)();
+    let user = name.clone();
     blocking(move || Ok(cp.delete_user(&name, now)?)).await?;
+    st.sessions.forget_user(&org, &user);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -541,6 +546,8 @@ pub async fn set_password(
 ) -> ApiResult<StatusCode> {
     let cp = st.plane(&caller, &org)?;
     let now = (st.clock)();
+    let user = name.clone();
     blocking(move || Ok(cp.set_password(&name, &req.password, now)?)).await?;
+    st.sessions.forget_user(&org, &user);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -587,8 +587,12 @@ fn login_without_a_terminal_needs_password_stdin() {
 
 #[test]
 fn an_expired_session_says_so_and_names_tok_login() {
-    let env = TestEnv::with_backend(Backend::Server);
-    let database = env.server().unwrap().database.clone();
+    // The session is ended behind the server's back (as another replica would), so the
+    // server must not reuse the row it looked up for the login: --session-cache 0s.
+    let env = TestEnv::new();
+    let server = env.start_server(&["--session-cache", "0s"]);
+    env.login(&server.url);
+    let database = server.database.clone();
     let conn = rusqlite::Connection::open(&database).expect("open the server database");
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .unwrap();
