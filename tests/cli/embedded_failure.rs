@@ -138,3 +138,37 @@ fn a_server_profile_without_a_login_is_refused_before_connecting() {
     env.ok(&["--profile", "local", "tenant", "create", "acme", "-q"]);
     assert!(db_path(&env).exists());
 }
+
+/// A database written by the previous release (schema 1: no users, sessions or idempotency
+/// keys, no audit `source`) is migrated in place on first use and keeps its tokens.
+#[test]
+fn a_schema_1_database_is_migrated_and_keeps_its_data() {
+    let env = acme();
+    let first = new_token(&env, &["--tenant", "acme", "--name", "before"]);
+    // Turn the fresh schema-2 database back into what schema 1 looked like.
+    for statement in [
+        "DROP TABLE idempotency_keys",
+        "DROP TABLE sessions",
+        "DROP TABLE users",
+        "ALTER TABLE audit DROP COLUMN source",
+        "DELETE FROM schema_version WHERE version = 2",
+    ] {
+        sql(&env, statement);
+    }
+    let listed = env.ok_json(&["token", "list", "--tenant", "acme"]);
+    assert_eq!(listed[0]["id"], first["id"], "{listed}");
+    new_token(&env, &["--tenant", "acme", "--name", "after"]);
+    let audit = env.ok_json(&["audit", "list"]);
+    let last = audit.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "token.create");
+    assert!(last["source"].is_null(), "{last}");
+    let conn = rusqlite::Connection::open(db_path(&env)).unwrap();
+    let version: i64 = conn
+        .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    let users: i64 = conn
+        .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(users, 0, "the users table exists again, empty");
+}
