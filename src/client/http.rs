@@ -218,7 +218,12 @@ impl Client {
                 }
                 Err(e) => {
                     let retryable = match retry {
-                        Retry::Safe | Retry::Keyed => e.is_connect() || e.is_timeout(),
+                        // A read, or a create the server recognises by its key: any
+                        // transport failure — refused, timed out, or the connection cut
+                        // before the answer arrived — is worth another attempt.
+                        Retry::Safe | Retry::Keyed => {
+                            e.is_connect() || e.is_timeout() || e.is_request() || e.is_body()
+                        }
                         Retry::ConnectOnly => e.is_connect(),
                     };
                     if retryable && !last && !is_tls(&e) {

@@ -2,6 +2,7 @@
 //! dirs, plus library-level tests of the credentials module against a real keyring.
 
 mod backends;
+mod client_retry;
 mod common;
 mod conventions;
 mod credentials;
