@@ -8,6 +8,7 @@ mod ids;
 mod instances;
 pub mod model;
 pub mod opaque;
+pub mod policy;
 mod seal;
 pub mod sqlite;
 pub mod store;
