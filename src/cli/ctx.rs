@@ -88,6 +88,7 @@ impl Ctx {
                 Box::new(embedded::open(paths, &self.out)?)
             }
             Some(server) => {
+                crate::client::parse_server_url(&server)?;
                 let token = self.token(&profile, &server)?;
                 self.out.debug(&format!(
                     "profile '{}' (from {}): server {server}",
@@ -98,6 +99,13 @@ impl Ctx {
             }
         };
         Ok(self.api.get_or_init(|| api).as_ref())
+    }
+
+    /// Whether this command runs the embedded control plane (no server named anywhere),
+    /// decided without opening it.
+    pub fn is_embedded(&self) -> Result<bool> {
+        let profile = self.profile()?;
+        Ok(self.server(&profile).is_none())
     }
 
     /// The server this command talks to: `--server`/`TOK_SERVER`, else the profile's.
@@ -116,31 +124,15 @@ impl Ctx {
         server: &str,
         token: Option<String>,
     ) -> Result<Client> {
-        let ca_cert = match std::env::var_os("TOK_CA_CERT")
-            .map(std::path::PathBuf::from)
-            .or_else(|| profile.ca_cert.as_ref().map(Into::into))
-        {
-            Some(path) => Some(std::fs::read(&path).map_err(|e| {
-                Error::usage(format!(
-                    "cannot read the CA certificate {}: {e}",
-                    path.display()
-                ))
-            })?),
-            None => None,
-        };
         let same_server =
             profile.server.as_deref().map(|s| s.trim_end_matches('/')) == Some(server);
-        Client::new(ClientOptions {
-            server: server.to_string(),
-            org: if same_server {
-                profile.org.clone()
-            } else {
-                None
-            },
-            token,
-            ca_cert,
-            timeout: REQUEST_TIMEOUT,
-        })
+        let org = if same_server {
+            profile.org.clone()
+        } else {
+            None
+        };
+        let ca_cert = read_ca_cert(None, profile.ca_cert.as_deref())?;
+        new_client(server, org, token, ca_cert)
     }
 
     /// The credential for `server`: `TOK_TOKEN`, else the one `tok login` kept for the profile.
@@ -152,14 +144,15 @@ impl Ctx {
             }
             return Ok(token);
         }
+        let shown = crate::client::redact_url(server);
         let not_logged_in = || {
             Error::denied(format!(
-                "not logged in to {server} (profile '{}')",
+                "not logged in to {shown} (profile '{}')",
                 profile.name
             ))
             .with_code("not_logged_in")
             .with_hint(format!(
-                "run `tok login --server {server} --profile {}`, or set TOK_TOKEN",
+                "run `tok login --server {shown} --profile {}`, or set TOK_TOKEN",
                 profile.name
             ))
         };
@@ -199,4 +192,41 @@ fn load_config() -> Result<(Paths, Config)> {
     let paths = Paths::from_env().map_err(Error::from)?;
     let config = Config::load(&paths).map_err(Error::from)?;
     Ok((paths, config))
+}
+
+/// A client for `server` with the standard timeout.
+pub fn new_client(
+    server: &str,
+    org: Option<String>,
+    token: Option<String>,
+    ca_cert: Option<Vec<u8>>,
+) -> Result<Client> {
+    Client::new(ClientOptions {
+        server: server.to_string(),
+        org,
+        token,
+        ca_cert,
+        timeout: REQUEST_TIMEOUT,
+    })
+}
+
+/// The CA certificates to trust: `explicit` (a command's --ca-cert), else `TOK_CA_CERT`,
+/// else the profile's `ca_cert`.
+pub fn read_ca_cert(
+    explicit: Option<&std::path::Path>,
+    profile_ca: Option<&str>,
+) -> Result<Option<Vec<u8>>> {
+    let path = explicit
+        .map(std::path::Path::to_path_buf)
+        .or_else(|| std::env::var_os("TOK_CA_CERT").map(std::path::PathBuf::from))
+        .or_else(|| profile_ca.map(std::path::PathBuf::from));
+    match path {
+        Some(path) => std::fs::read(&path).map(Some).map_err(|e| {
+            Error::usage(format!(
+                "cannot read the CA certificate {}: {e}",
+                path.display()
+            ))
+        }),
+        None => Ok(None),
+    }
 }

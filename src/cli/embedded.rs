@@ -124,6 +124,19 @@ fn first_master_key(
     Sealer::from_encoded(&encoded).map_err(Error::from)
 }
 
+/// Who the embedded mode acts as: the local owner, with every right.
+pub fn local_whoami() -> model::WhoAmI {
+    model::WhoAmI {
+        principal: actor(),
+        kind: "local".into(),
+        org: LOCAL_ORG.into(),
+        server: None,
+        roles: vec![ADMIN_ROLE.to_string()],
+        expires_at: None,
+        max_expires_at: None,
+    }
+}
+
 /// Who the audit says made a change in the embedded mode: `local:<os user>`.
 fn actor() -> String {
     let user = std::env::var("USER")
@@ -133,7 +146,7 @@ fn actor() -> String {
 }
 
 /// Users, passwords and sessions belong to servers; the embedded mode has one owner.
-fn no_users() -> Error {
+pub fn no_users() -> Error {
     Error::usage("users log in to a `tok server`; the embedded control plane has one local owner")
         .with_hint("start a server with `tok server start`, or use a server profile (`tok login`)")
 }
@@ -212,14 +225,6 @@ impl Api for Embedded {
         Err(no_users())
     }
     fn whoami(&self) -> Result<model::WhoAmI> {
-        Ok(model::WhoAmI {
-            principal: self.actor().to_string(),
-            kind: "local".into(),
-            org: self.org().to_string(),
-            server: None,
-            roles: vec![ADMIN_ROLE.to_string()],
-            expires_at: None,
-            max_expires_at: None,
-        })
+        Ok(local_whoami())
     }
 }

@@ -2,8 +2,8 @@
 //! keyring under the profile; the profile (no secrets) remembers the server and org.
 
 use super::Ctx;
-use super::ctx::credential_account;
-use crate::client::{Api, Client, ClientOptions};
+use super::ctx::{credential_account, new_client, read_ca_cert};
+use crate::client::Api;
 use crate::config::{LOCAL, validate_profile_name};
 use crate::credentials::{Credentials, Location};
 use crate::duration::{now, relative, rfc3339};
@@ -108,29 +108,10 @@ pub fn login(ctx: &Ctx, args: &LoginArgs) -> Result<()> {
             std::path::absolute(p)
                 .map_err(|e| Error::usage(format!("--ca-cert {}: {e}", p.display())))?,
         ),
-        None => existing.ca_cert.as_ref().map(Into::into),
-    };
-    let ca_cert = match ca_cert_path
-        .clone()
-        .or_else(|| std::env::var_os("TOK_CA_CERT").map(Into::into))
-    {
-        Some(p) => Some(std::fs::read(&p).map_err(|e| {
-            Error::usage(format!(
-                "cannot read the CA certificate {}: {e}",
-                p.display()
-            ))
-        })?),
         None => None,
     };
-    let client_for = |token: Option<String>| {
-        Client::new(ClientOptions {
-            server: server.clone(),
-            org: None,
-            token,
-            ca_cert: ca_cert.clone(),
-            timeout: std::time::Duration::from_secs(30),
-        })
-    };
+    let ca_cert = read_ca_cert(ca_cert_path.as_deref(), existing.ca_cert.as_deref())?;
+    let client_for = |token: Option<String>| new_client(&server, None, token, ca_cert.clone());
 
     let token = if args.with_token {
         read_secret("token", true, ctx.global.no_input, false, "--with-token")?
@@ -195,7 +176,9 @@ pub fn login(ctx: &Ctx, args: &LoginArgs) -> Result<()> {
     let settings = config.profiles.entry(profile_name.clone()).or_default();
     settings.server = Some(server.clone());
     settings.org = Some(me.org.clone());
-    settings.ca_cert = ca_cert_path.map(|p| p.display().to_string());
+    if let Some(path) = ca_cert_path {
+        settings.ca_cert = Some(path.display().to_string());
+    }
     config.current = Some(profile_name.clone());
     config.save(paths).map_err(Error::from)?;
 
@@ -227,7 +210,8 @@ pub fn logout(ctx: &Ctx) -> Result<()> {
             .info(&format!("profile '{}' is not logged in", profile.name));
         return Ok(());
     };
-    if let Some(server) = ctx.server(&profile) {
+    // Only the server the token was issued by is told: never --server / TOK_SERVER.
+    if let Some(server) = profile.server.clone() {
         match ctx
             .client(&profile, &server, Some(token))
             .and_then(|c| c.logout())
@@ -250,7 +234,11 @@ pub fn logout(ctx: &Ctx) -> Result<()> {
 }
 
 pub fn whoami(ctx: &Ctx) -> Result<()> {
-    let api: &dyn Api = ctx.api()?;
-    let me = api.whoami()?;
+    // The embedded owner is known without opening the database.
+    let me = if ctx.is_embedded()? {
+        super::embedded::local_whoami()
+    } else {
+        ctx.api()?.whoami()?
+    };
     ctx.out.item(&me)
 }

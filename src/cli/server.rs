@@ -322,10 +322,23 @@ fn init(ctx: &Ctx, args: &InitArgs) -> Result<()> {
         ))
         .with_hint("log in to it with `tok login`, or pick another --org"));
     }
+    // Checked before the org is made: an org whose administrator cannot be created would
+    // have nobody able to log in to it.
+    if store
+        .read(|tx| tx.user_anywhere(&args.admin))
+        .map_err(Error::from)?
+        .is_some()
+    {
+        return Err(Error::conflict(format!(
+            "user '{}' already exists on this server (usernames are unique across orgs)",
+            args.admin
+        ))
+        .with_hint("pick another --admin"));
+    }
     let generated = password.is_none();
     let password = match password {
         Some(p) => p,
-        None => crate::control::opaque::random_password(),
+        None => crate::control::opaque::random_password().map_err(Error::from)?,
     };
     let actor = format!("server-init:{}", std::env::var("USER").unwrap_or_default());
     let cp = ControlPlane::new(store, MasterKey::ready(sealer), &args.org, &actor);
@@ -404,11 +417,7 @@ fn start(ctx: &Ctx, args: &StartArgs) -> Result<()> {
     };
     init_logging(ctx, args.log_format);
 
-    let dev = if args.dev {
-        Some(dev_setup(&policy)?)
-    } else {
-        None
-    };
+    let dev = if args.dev { Some(dev_setup()?) } else { None };
     let (db, sealer) = match &dev {
         Some(d) => (
             d.dir.join("tok.db"),
@@ -440,9 +449,7 @@ fn start(ctx: &Ctx, args: &StartArgs) -> Result<()> {
         .map_err(|e| Error::other(format!("cannot start the async runtime: {e}")))?;
     let out = ctx.out.clone();
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let dev_plan = dev
-        .as_ref()
-        .map(|d| (d.password.clone(), Arc::clone(&store), state.clone()));
+    let dev_plan = dev.as_ref().map(|d| (d.password.clone(), state.clone()));
     let result = runtime.block_on(crate::server::serve(
         state,
         Listen { addr, tls },
@@ -457,8 +464,8 @@ fn start(ctx: &Ctx, args: &StartArgs) -> Result<()> {
                 None => {
                     let _ = out.line(&url);
                 }
-                Some((password, store, st)) => {
-                    let _ = print_dev_session(&out, &url, &password, &store, &st);
+                Some((password, st)) => {
+                    let _ = print_dev_session(&out, &url, &password, &st);
                 }
             }
         },
@@ -488,7 +495,7 @@ const DEV_ORG: &str = "dev";
 const DEV_ADMIN: &str = "admin";
 
 /// A temporary database with org `dev`, instance `default` and user `admin`.
-fn dev_setup(_policy: &AuthPolicy) -> Result<Dev> {
+fn dev_setup() -> Result<Dev> {
     let dir = std::env::temp_dir().join(format!(
         "tok-dev-{}-{}",
         std::process::id(),
@@ -500,7 +507,7 @@ fn dev_setup(_policy: &AuthPolicy) -> Result<Dev> {
     let store = SqliteStore::open(&dir.join("tok.db")).map_err(Error::from)?;
     let sealer = Sealer::from_encoded(&master_key).map_err(Error::from)?;
     let cp = ControlPlane::new(store, MasterKey::ready(sealer), DEV_ORG, "server-dev");
-    let password = crate::control::opaque::random_password();
+    let password = crate::control::opaque::random_password().map_err(Error::from)?;
     let now = now();
     cp.bootstrap(Some("default"), now).map_err(Error::from)?;
     cp.create_user(DEV_ADMIN, &password, now)
@@ -516,11 +523,10 @@ fn print_dev_session(
     out: &crate::output::Output,
     url: &str,
     password: &str,
-    store: &Arc<SqliteStore>,
     state: &AppState,
 ) -> Result<()> {
     let (token, session) = auth::login(
-        store.as_ref(),
+        state.store.as_ref(),
         &state.pepper,
         &state.policy,
         DEV_ADMIN,

@@ -70,6 +70,9 @@ impl Render for User {
 }
 
 pub fn run(ctx: &Ctx, cmd: UserCommand) -> Result<()> {
+    if ctx.is_embedded()? {
+        return Err(super::embedded::no_users());
+    }
     match cmd {
         UserCommand::Create {
             username,

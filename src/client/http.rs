@@ -18,7 +18,7 @@ use crate::model::{Page, Problem};
 const ATTEMPTS: u32 = 3;
 
 /// How to reach a server.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientOptions {
     /// `http://host:port` or `https://host:port`, optionally with a path prefix.
     pub server: String,
@@ -29,6 +29,17 @@ pub struct ClientOptions {
     /// Extra CA certificates (PEM) to trust, for servers with a private CA.
     pub ca_cert: Option<Vec<u8>>,
     pub timeout: Duration,
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("server", &redact_url(&self.server))
+            .field("org", &self.org)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A `tok server` client.
@@ -246,17 +257,7 @@ impl Client {
             .is_some_and(|ct| ct.starts_with("application/problem+json"));
         let problem: Option<Problem> = if is_problem { resp.json().ok() } else { None };
         let Some(p) = problem else {
-            return Error::new(
-                ErrorKind::Unreachable,
-                format!(
-                    "{} did not answer as a tok server (HTTP {status}); check the server URL",
-                    self.opts.server
-                ),
-            )
-            .with_code("not_a_tok_server")
-            .with_hint(
-                "the URL is the address `tok server start` listens on, e.g. http://127.0.0.1:8420",
-            );
+            return self.bare_error(status);
         };
         let kind = match status {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ErrorKind::Denied,
@@ -275,6 +276,39 @@ impl Client {
             err = err.with_hint(h);
         }
         err
+    }
+
+    /// An error answer without problem+json: from a proxy in front of the server, or from
+    /// something that is not a tok server at all. The status still picks the exit code
+    /// where it is unambiguous.
+    fn bare_error(&self, status: StatusCode) -> Error {
+        let server = redact_url(&self.opts.server);
+        match status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Error::denied(format!(
+                "{server} refused the request (HTTP {status}) before it reached tok"
+            ))
+            .with_hint("a proxy in front of the server may need its own credentials"),
+            StatusCode::PAYLOAD_TOO_LARGE => Error::usage(format!(
+                "{server} refused the request as too large (HTTP {status})"
+            )),
+            s if s.is_server_error() => Error::new(
+                ErrorKind::Unreachable,
+                format!(
+                    "{server} answered HTTP {status}: the server or a proxy in front of it failed"
+                ),
+            )
+            .with_code("server_unavailable"),
+            _ => Error::new(
+                ErrorKind::Unreachable,
+                format!(
+                    "{server} did not answer as a tok server (HTTP {status}); check the server URL"
+                ),
+            )
+            .with_code("not_a_tok_server")
+            .with_hint(
+                "the URL is the address `tok server start` listens on, e.g. http://127.0.0.1:8420",
+            ),
+        }
     }
 
     fn transport_error(&self, e: &reqwest::Error) -> Error {
@@ -361,10 +395,28 @@ fn root_cause(e: &reqwest::Error) -> String {
     current.to_string()
 }
 
+/// A server URL fit for a message: any `user:password@` part is replaced by `***@`.
+pub fn redact_url(text: &str) -> String {
+    let (scheme, rest) = match text.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, text),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let redacted = match rest[..authority_end].rfind('@') {
+        Some(at) => format!("***{}", &rest[at..]),
+        None => rest.to_string(),
+    };
+    match scheme {
+        Some(scheme) => format!("{scheme}://{redacted}"),
+        None => redacted,
+    }
+}
+
 /// Parses and checks a server URL: http or https, a host, no query or credentials.
 pub fn parse_server_url(text: &str) -> Result<Url> {
+    let shown = redact_url(text);
     let bad = |why: &str| {
-        Error::usage(format!("invalid server URL '{text}': {why}"))
+        Error::usage(format!("invalid server URL '{shown}': {why}"))
             .with_hint("use http://HOST:PORT or https://HOST:PORT, e.g. http://127.0.0.1:8420")
     };
     let url = Url::parse(text.trim()).map_err(|e| bad(&e.to_string()))?;
@@ -381,4 +433,23 @@ pub fn parse_server_url(text: &str) -> Result<Url> {
         return Err(bad("it must not have a query or fragment"));
     }
     Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_a_url_never_reach_a_message() {
+        assert_eq!(
+            redact_url("https://u:secret@host:1/x"),
+            "https://***@host:1/x"
+        );
+        assert_eq!(redact_url("u:secret@host"), "***@host");
+        assert_eq!(redact_url("http://host/a@b"), "http://host/a@b");
+        assert_eq!(redact_url("http://127.0.0.1:8420"), "http://127.0.0.1:8420");
+        let err = parse_server_url("https://alice:hunter2hunter2@tok.example.com").unwrap_err();
+        assert!(!err.message.contains("hunter2"), "{}", err.message);
+        assert!(err.message.contains("credentials"), "{}", err.message);
+    }
 }

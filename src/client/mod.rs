@@ -10,7 +10,7 @@ mod tenants;
 mod tokens;
 mod users;
 
-pub use http::{Client, ClientOptions, parse_server_url};
+pub use http::{Client, ClientOptions, parse_server_url, redact_url};
 
 use crate::error::Result;
 use crate::model::{

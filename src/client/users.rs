@@ -38,7 +38,9 @@ pub(super) fn set_password(c: &Client, username: &str, password: &str) -> Result
     let body = SetPassword {
         password: password.to_string(),
     };
-    c.call_empty(Method::PUT, &refs(&path), Some(&body), Retry::Safe)
+    // Not retried once sent: it ends the user's sessions, the caller's own among them when
+    // they change their own password, so a repeat could fail although the change happened.
+    c.call_empty(Method::PUT, &refs(&path), Some(&body), Retry::ConnectOnly)
 }
 
 pub(super) fn whoami(c: &Client) -> Result<WhoAmI> {

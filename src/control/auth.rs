@@ -4,10 +4,12 @@
 //! Every rule takes `now` (Unix seconds) so tests move the clock instead of sleeping.
 
 use std::sync::OnceLock;
+use std::time::Instant;
 
 use super::error::{ControlError, ControlResult};
 use super::model::{Session, User};
 use super::opaque::{self, Kind};
+use super::session_cache::SessionCache;
 use super::users::{hash_password, verify_password};
 use super::{AuditEvent, Store, ids};
 use crate::duration::rfc3339;
@@ -124,6 +126,11 @@ fn record_failure<S: Store>(
         let Some(current) = tx.user_anywhere(&user.username)? else {
             return Ok(());
         };
+        // A concurrent failure may have locked the account since it was read: a lock is
+        // never undone (or extended) by a later failure.
+        if current.locked_until.is_some_and(|until| until > now) {
+            return Ok(());
+        }
         let failed = current.failed_logins + 1;
         let actor = format!("user:{}", user.username);
         if failed >= policy.lockout_threshold {
@@ -166,9 +173,9 @@ pub fn authenticate<S: Store>(
     token: &str,
     now: i64,
 ) -> ControlResult<Principal> {
-    let (principal, slide) = check_session(store, pepper, policy, token, now)?;
+    let (principal, slide) = check_session(store, pepper, policy, token, now, None)?;
     if let Some(slide) = slide {
-        apply_slide(store, &slide)?;
+        apply_slide(store, &slide, None)?;
     }
     Ok(principal)
 }
@@ -176,6 +183,8 @@ pub fn authenticate<S: Store>(
 /// A session's expiry to move forward, decided by [`check_session`].
 #[derive(Debug, Clone)]
 pub struct Slide {
+    /// The token's HMAC, to update a session cache.
+    pub digest: Vec<u8>,
     pub session_id: String,
     pub expires_at: i64,
     pub used_at: i64,
@@ -191,10 +200,25 @@ pub fn check_session<S: Store>(
     policy: &AuthPolicy,
     token: &str,
     now: i64,
+    cache: Option<&SessionCache>,
 ) -> ControlResult<(Principal, Option<Slide>)> {
     check_format(token)?;
-    let session = lookup_session(store, &opaque::digest(pepper, token))?;
-    evaluate(&session, policy, now)
+    let digest = opaque::digest(pepper, token);
+    if let Some(cache) = cache
+        && let Some(cached) = cache.get(&digest, Instant::now())
+    {
+        match evaluate(&cached, &digest, policy, now) {
+            Ok(ok) => return Ok(ok),
+            // Never refuse on a cached row: another replica may have slid it since.
+            Err(_) => cache.forget(&digest),
+        }
+    }
+    let session = lookup_session(store, &digest)?;
+    let result = evaluate(&session, &digest, policy, now)?;
+    if let Some(cache) = cache {
+        cache.put(digest, session, Instant::now());
+    }
+    Ok(result)
 }
 
 /// Checks a session token's prefix, length and checksum, with no lookup.
@@ -223,6 +247,7 @@ pub fn lookup_session<S: Store>(store: &S, digest: &[u8]) -> ControlResult<Sessi
 /// enough.
 pub fn evaluate(
     session: &Session,
+    digest: &[u8],
     policy: &AuthPolicy,
     now: i64,
 ) -> ControlResult<(Principal, Option<Slide>)> {
@@ -245,6 +270,7 @@ pub fn evaluate(
     let slid = (now + policy.session_ttl).min(session.max_expires_at);
     let (expires_at, slide) = if slid - session.expires_at >= policy.slide_granularity() {
         let slide = Slide {
+            digest: digest.to_vec(),
             session_id: session.id.clone(),
             expires_at: slid,
             used_at: now,
@@ -264,9 +290,17 @@ pub fn evaluate(
     Ok((principal, slide))
 }
 
-/// Writes a slid expiry forward (never backward).
-pub fn apply_slide<S: Store>(store: &S, slide: &Slide) -> ControlResult<()> {
-    store.write(|tx| tx.touch_session(&slide.session_id, slide.expires_at, slide.used_at))
+/// Writes a slid expiry forward (never backward), and into `cache`.
+pub fn apply_slide<S: Store>(
+    store: &S,
+    slide: &Slide,
+    cache: Option<&SessionCache>,
+) -> ControlResult<()> {
+    store.write(|tx| tx.touch_session(&slide.session_id, slide.expires_at, slide.used_at))?;
+    if let Some(cache) = cache {
+        cache.slid(&slide.digest, slide.expires_at);
+    }
+    Ok(())
 }
 
 /// Ends the session `token` belongs to.

@@ -534,3 +534,66 @@ fn the_database_keeps_only_an_hmac_of_the_session_token() {
         .unwrap();
     assert_eq!(rows, 1);
 }
+
+/// The server's path: `check_session` with a cache. A second use reads nothing; a row
+/// that looks expired in the cache is read again (another replica may have slid it), and
+/// a session ended on this server is gone from the cache at once.
+#[test]
+fn the_cache_saves_reads_but_never_refuses_on_a_stale_row() {
+    use super::session_cache::SessionCache;
+    let dir = tempfile::tempdir().unwrap();
+    let cp = counting_plane(&dir);
+    let (token, _) = login_at(&cp, USER, PASSWORD, NOW).unwrap();
+    let policy = AuthPolicy::default();
+    let cache = SessionCache::new(std::time::Duration::from_secs(60));
+    let check = |now: i64| {
+        auth::check_session(cp.store(), &pepper(&cp), &policy, &token, now, Some(&cache))
+    };
+
+    cp.store().reset();
+    let (first, slide) = check(NOW + 1).unwrap();
+    assert!(slide.is_none(), "1 s of slide is below the granularity");
+    assert_eq!(first.expires_at, NOW + 1800);
+    assert_eq!(cp.store().reads(), 1);
+    check(NOW + 2).unwrap();
+    assert_eq!(cp.store().reads(), 1, "the second use came from the cache");
+
+    // Another replica slides the session to NOW+1000+1800 without this cache knowing.
+    let (_, elsewhere) =
+        auth::check_session(cp.store(), &pepper(&cp), &policy, &token, NOW + 1000, None).unwrap();
+    auth::apply_slide(cp.store(), &elsewhere.unwrap(), None).unwrap();
+    // Here the cached row says it expired at NOW+1800; the database says otherwise.
+    cp.store().reset();
+    let (later, _) = check(NOW + 1900).unwrap();
+    assert_eq!(cp.store().reads(), 1, "read again instead of refused");
+    assert_eq!(later.expires_at, NOW + 1900 + 1800);
+
+    // A logout on this server forgets the row: the next use is refused.
+    auth::logout(cp.store(), &later).unwrap();
+    cache.forget_session(&later.session_id);
+    assert_eq!(code_of(check(NOW + 1901)), "unknown_session");
+}
+
+/// Guesses in parallel do not undo the lock: a failure that read the account before
+/// another one locked it leaves the lock alone.
+#[test]
+fn parallel_wrong_passwords_leave_the_account_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp = plane(&dir);
+    std::thread::scope(|s| {
+        for _ in 0..12 {
+            s.spawn(|| {
+                let store = SqliteStore::open(&db_path(&dir)).unwrap();
+                let policy = AuthPolicy::default();
+                let pepper = pepper(&cp);
+                let _ = auth::login(&store, &pepper, &policy, USER, WRONG, None, NOW);
+            });
+        }
+    });
+    let user = cp.user(USER).unwrap();
+    assert_eq!(user.locked_until, Some(NOW + 900), "still locked");
+    assert_eq!(
+        code_of(login_at(&cp, USER, PASSWORD, NOW + 1)),
+        "invalid_credentials"
+    );
+}

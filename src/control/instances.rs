@@ -58,6 +58,12 @@ pub fn refuse_while_tenants(name: &str, tenants: &[String], cascade: bool) -> Co
 
 /// Instance names: 1-63 of a-z, 0-9 and '-', starting with a letter or digit.
 pub fn validate_instance_name(name: &str) -> ControlResult<()> {
+    validate_label("instance", name)
+}
+
+/// The name rule instances and orgs share: 1-63 of a-z, 0-9 and '-', starting with a
+/// letter or digit (a DNS label, as they end up in audiences and URLs).
+pub(super) fn validate_label(what: &str, name: &str) -> ControlResult<()> {
     let ok = !name.is_empty()
         && name.len() <= 63
         && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
@@ -68,7 +74,7 @@ pub fn validate_instance_name(name: &str) -> ControlResult<()> {
         Ok(())
     } else {
         Err(ControlError::invalid(format!(
-            "invalid instance name '{name}': use 1-63 characters of a-z, 0-9 and '-', \
+            "invalid {what} name '{name}': use 1-63 characters of a-z, 0-9 and '-', \
              starting with a letter or digit"
         )))
     }

@@ -10,6 +10,7 @@ pub mod model;
 pub mod opaque;
 pub mod policy;
 mod seal;
+pub mod session_cache;
 pub mod sqlite;
 pub mod store;
 mod tenants;
@@ -34,22 +35,7 @@ pub const LOCAL_INSTANCE: &str = "local";
 
 /// Org names: 1-63 of a-z, 0-9 and '-', starting with a letter or digit.
 pub fn validate_org_name(name: &str) -> ControlResult<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 63
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok {
-        Ok(())
-    } else {
-        Err(ControlError::invalid(format!(
-            "invalid org name '{name}': use 1-63 of a-z, 0-9 and '-', starting with a letter or digit"
-        )))
-    }
+    instances::validate_label("org", name)
 }
 
 /// The control plane for one org, acting for one principal.

@@ -30,43 +30,32 @@ impl Kind {
 
 /// A new secret of `kind`.
 pub fn generate(kind: Kind) -> ControlResult<String> {
-    let rng = SystemRandom::new();
-    let mut body = String::with_capacity(BODY_LEN);
-    let mut buf = [0u8; 64];
-    while body.len() < BODY_LEN {
-        rng.fill(&mut buf)
-            .map_err(|_| ControlError::Crypto("the system random generator failed".into()))?;
-        // Rejection sampling keeps every character equally likely: 248 = 4 × 62.
-        for b in buf.iter().filter(|b| **b < 248) {
-            if body.len() == BODY_LEN {
-                break;
-            }
-            body.push(char::from(ALPHABET[usize::from(*b % 62)]));
-        }
-    }
+    let body = random_base62(BODY_LEN)?;
     let mut secret = format!("{}_{body}", kind.prefix());
     let check = base62_fixed(crc32fast::hash(secret.as_bytes()));
     secret.push_str(&check);
     Ok(secret)
 }
 
-/// A random password for a generated account: 24 base62 characters (≈143 bits).
-pub fn random_password() -> String {
+/// `n` characters drawn uniformly from base62 by the system CSPRNG.
+fn random_base62(n: usize) -> ControlResult<String> {
     let rng = SystemRandom::new();
-    let mut out = String::with_capacity(24);
+    let mut out = String::with_capacity(n);
     let mut buf = [0u8; 64];
-    while out.len() < 24 {
-        // The system RNG failing is unrecoverable for a credential tool.
+    while out.len() < n {
         rng.fill(&mut buf)
-            .unwrap_or_else(|_| panic!("the system random number generator failed"));
-        for b in buf.iter().filter(|b| **b < 248) {
-            if out.len() == 24 {
-                break;
-            }
+            .map_err(|_| ControlError::Crypto("the system random generator failed".into()))?;
+        // Rejection sampling keeps every character equally likely: 248 = 4 × 62.
+        for b in buf.iter().filter(|b| **b < 248).take(n - out.len()) {
             out.push(char::from(ALPHABET[usize::from(*b % 62)]));
         }
     }
-    out
+    Ok(out)
+}
+
+/// A random password for a generated account: 24 base62 characters (≈143 bits).
+pub fn random_password() -> ControlResult<String> {
+    random_base62(24)
 }
 
 /// A fresh `Idempotency-Key` for one create request (128 random bits).

@@ -117,9 +117,11 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 pub struct SqliteStore {
-    /// One connection for a CLI process; several for a server, so that readers run in
-    /// parallel under WAL while writers queue on SQLite's own lock.
+    /// One connection for a CLI process; several for a server: the first `writers` for
+    /// write transactions, the rest for reads, so that a reader (on an async worker)
+    /// never waits for a connection a writer holds while SQLite's busy handler waits.
     conns: Vec<Mutex<Connection>>,
+    writers: usize,
     path: PathBuf,
 }
 
@@ -140,6 +142,7 @@ impl SqliteStore {
         restrict_mode(path);
         let mut store = SqliteStore {
             conns: vec![Mutex::new(first)],
+            writers: (connections / 4).max(1),
             path: path.to_path_buf(),
         };
         store.configure(0)?;
@@ -178,7 +181,7 @@ impl SqliteStore {
     }
 
     fn migrate(&self) -> ControlResult<()> {
-        let mut conn = self.lock()?;
+        let mut conn = self.lock(true);
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| busy_or(&self.path, &e))?;
@@ -215,19 +218,30 @@ impl SqliteStore {
         tx.commit().map_err(|e| busy_or(&self.path, &e))
     }
 
-    /// A free connection, or the caller's usual one when all are busy.
-    fn lock(&self) -> ControlResult<std::sync::MutexGuard<'_, Connection>> {
-        for conn in &self.conns {
-            if let Ok(guard) = conn.try_lock() {
-                return Ok(guard);
+    /// A free connection of the kind asked for, or the caller's usual one when all are
+    /// busy. A connection whose last user panicked is fine to reuse: its transaction was
+    /// rolled back as the panic unwound ([`Rollback`]).
+    fn lock(&self, write: bool) -> std::sync::MutexGuard<'_, Connection> {
+        let pool = if self.conns.len() == 1 {
+            &self.conns[..]
+        } else if write {
+            &self.conns[..self.writers]
+        } else {
+            &self.conns[self.writers..]
+        };
+        for conn in pool {
+            match conn.try_lock() {
+                Ok(guard) => return guard,
+                Err(std::sync::TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {}
             }
         }
         let mut hasher = std::hash::DefaultHasher::new();
         std::hash::Hash::hash(&std::thread::current().id(), &mut hasher);
-        let i = (std::hash::Hasher::finish(&hasher) % self.conns.len() as u64) as usize;
-        self.conns[i]
+        let i = (std::hash::Hasher::finish(&hasher) % pool.len() as u64) as usize;
+        pool[i]
             .lock()
-            .map_err(|_| ControlError::store("the database connection was poisoned by a panic"))
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn error(&self, e: &rusqlite::Error) -> ControlError {
@@ -239,7 +253,7 @@ impl SqliteStore {
         behavior: TransactionBehavior,
         f: impl FnOnce(&mut dyn Tx) -> ControlResult<T>,
     ) -> ControlResult<T> {
-        let conn = self.lock()?;
+        let conn = self.lock(!matches!(behavior, TransactionBehavior::Deferred));
         // BEGIN, COMMIT and ROLLBACK as cached statements: a server runs thousands of short
         // transactions a second, and re-parsing them each time (what rusqlite's
         // `Transaction` does) was a measurable share of a read.
@@ -249,16 +263,15 @@ impl SqliteStore {
             _ => "BEGIN DEFERRED",
         };
         exec_cached(&conn, begin).map_err(|e| self.error(&e))?;
+        let mut open = Rollback {
+            conn: &conn,
+            committed: false,
+        };
         let mut handle = SqliteTx { tx: &conn };
-        let outcome = f(&mut handle).and_then(|value| {
-            exec_cached(&conn, "COMMIT")
-                .map(|()| value)
-                .map_err(|e| self.error(&e))
-        });
-        if outcome.is_err() && !conn.is_autocommit() {
-            let _ = exec_cached(&conn, "ROLLBACK");
-        }
-        outcome
+        let value = f(&mut handle)?;
+        exec_cached(&conn, "COMMIT").map_err(|e| self.error(&e))?;
+        open.committed = true;
+        Ok(value)
     }
 }
 
@@ -332,6 +345,21 @@ fn busy_or(path: &Path, e: &rusqlite::Error) -> ControlError {
 
 struct SqliteTx<'a> {
     tx: &'a Connection,
+}
+
+/// Rolls an open transaction back unless it was committed: on an error, and also while a
+/// panic unwinds, so that a pooled connection is never left holding SQLite's write lock.
+struct Rollback<'a> {
+    conn: &'a Connection,
+    committed: bool,
+}
+
+impl Drop for Rollback<'_> {
+    fn drop(&mut self) {
+        if !self.committed && !self.conn.is_autocommit() {
+            let _ = exec_cached(self.conn, "ROLLBACK");
+        }
+    }
 }
 
 fn exec_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {

@@ -267,3 +267,25 @@ fn an_org_whose_instances_were_deleted_does_not_get_one_back() {
     cp.bootstrap(Some(LOCAL_INSTANCE), NOW + 1).unwrap();
     assert!(cp.instances().unwrap().is_empty());
 }
+
+/// A panic inside a write transaction rolls it back and leaves the connection usable:
+/// the next writer does not wait for a lock nobody will release.
+#[test]
+fn a_panic_in_a_transaction_rolls_back_and_frees_the_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp = plane(&dir);
+    let store = cp.store();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = store.write(|tx| {
+            let org_id = tx.org_id(LOCAL_ORG)?.unwrap();
+            tx.set_max_token_lifetime(&org_id, Some(60))?;
+            panic!("boom");
+            #[allow(unreachable_code)]
+            Ok(())
+        });
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(cp.max_token_lifetime().unwrap(), None, "rolled back");
+    cp.set_max_token_lifetime(Some(3600), NOW).unwrap();
+    assert_eq!(cp.max_token_lifetime().unwrap(), Some(3600));
+}

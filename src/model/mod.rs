@@ -317,8 +317,6 @@ pub struct Problem {
     /// The request field at fault, for invalid bodies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
 }
 
 /// `GET /healthz` and `/readyz`.

@@ -100,7 +100,6 @@ impl IntoResponse for ApiError {
             code: self.code,
             hint: self.hint,
             field: self.field,
-            request_id: None,
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut resp = (self.status, body).into_response();

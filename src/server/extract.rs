@@ -12,7 +12,6 @@ use serde::de::DeserializeOwned;
 use super::AppState;
 use super::error::ApiError;
 use crate::control::auth::{self, Principal};
-use crate::control::opaque;
 
 /// The authenticated caller and where the request came from.
 #[derive(Debug, Clone)]
@@ -74,42 +73,26 @@ pub async fn authenticate(state: &AppState, parts: &mut Parts) -> Result<Caller,
 /// against the clock. Writing the slid expiry forward, at most once per slide granularity
 /// per session, goes to a blocking thread.
 async fn check(state: &AppState, token: &str) -> Result<Principal, ApiError> {
-    auth::check_format(token)?;
-    let digest = opaque::digest(&state.pepper, token);
     let now = (state.clock)();
-    let (principal, slide) = match state.sessions.get(&digest, std::time::Instant::now()) {
-        Some(cached) => match auth::evaluate(&cached, &state.policy, now) {
-            Ok(ok) => ok,
-            // Never refuse on a cached row: another replica may have slid it since.
-            Err(_) => {
-                state.sessions.forget(&digest);
-                lookup(state, &digest, now)?
-            }
-        },
-        None => lookup(state, &digest, now)?,
-    };
+    let (principal, slide) = super::read(|| {
+        auth::check_session(
+            &state.store,
+            &state.pepper,
+            &state.policy,
+            token,
+            now,
+            Some(&state.sessions),
+        )
+        .map_err(ApiError::from)
+    })?;
     if let Some(slide) = slide {
         let st = state.clone();
-        let expires_at = slide.expires_at;
-        super::blocking(move || auth::apply_slide(&st.store, &slide).map_err(ApiError::from))
-            .await?;
-        state.sessions.slid(&digest, expires_at);
+        super::blocking(move || {
+            auth::apply_slide(&st.store, &slide, Some(&st.sessions)).map_err(ApiError::from)
+        })
+        .await?;
     }
     Ok(principal)
-}
-
-fn lookup(
-    state: &AppState,
-    digest: &[u8],
-    now: i64,
-) -> Result<(Principal, Option<auth::Slide>), ApiError> {
-    let session =
-        super::read(|| auth::lookup_session(&state.store, digest).map_err(ApiError::from))?;
-    let result = auth::evaluate(&session, &state.policy, now)?;
-    state
-        .sessions
-        .put(digest.to_vec(), session, std::time::Instant::now());
-    Ok(result)
 }
 
 impl FromRequestParts<AppState> for Caller {

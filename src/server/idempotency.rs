@@ -17,6 +17,7 @@ use super::error::ApiError;
 use super::extract::{authenticate, too_large};
 use super::{AppState, BODY_LIMIT, blocking};
 use crate::control::Store;
+use crate::control::model::IdempotentRequest;
 use serde::{Deserialize, Serialize};
 
 /// A response as stored (sealed) for replay.
@@ -34,7 +35,8 @@ const ABANDONED_SECS: i64 = 60;
 const WAIT: Duration = Duration::from_secs(30);
 
 pub async fn layer(State(st): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() != Method::POST {
+    // Creating POSTs only: logging in has no caller to key on.
+    if req.method() != Method::POST || req.uri().path() == "/v1/auth" {
         return next.run(req).await;
     }
     let Some(key) = req.headers().get("idempotency-key").cloned() else {
@@ -77,48 +79,79 @@ async fn run(
 
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let (st2, p, k, h) = (st.clone(), principal.clone(), key.clone(), hash.clone());
-        let claimed = blocking(move || {
-            let now = (st2.clock)();
-            st2.store
-                .write(|tx| {
-                    tx.purge_idempotency_keys(now - RETENTION_SECS)?;
-                    if let Some(prev) = tx.idempotent_request(&p, &k)? {
-                        if prev.status.is_none() && prev.created_at < now - ABANDONED_SECS {
-                            tx.release_idempotency_key(&p, &k)?;
-                        } else {
-                            return Ok(Some(prev));
-                        }
-                    }
-                    tx.claim_idempotency_key(&p, &k, &h, now)?;
-                    Ok(None)
-                })
+        // A read first: a repeat (or a wait for a running first request) writes nothing.
+        let now = (st.clock)();
+        let prev = super::read(|| {
+            st.store
+                .read(|tx| tx.idempotent_request(&principal, &key))
                 .map_err(ApiError::from)
-        })
-        .await?;
-        let Some(prev) = claimed else { break };
-        if prev.request_hash != hash {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-                "this Idempotency-Key was used with a different request; use a new key for a new request",
-            ));
+        })?;
+        match prev {
+            Some(prev) if prev.request_hash != hash => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used with a different request; use a new key for a new request",
+                ));
+            }
+            Some(IdempotentRequest {
+                status: Some(status),
+                sealed_response: Some(sealed),
+                ..
+            }) => return replay(&st, &principal, &key, status, &sealed),
+            Some(prev) if prev.created_at >= now - ABANDONED_SECS => {
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(ApiError::new(
+                        StatusCode::CONFLICT,
+                        "idempotency_key_in_use",
+                        "a request with this Idempotency-Key is still running; retry later",
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            // Unclaimed, or claimed by a request that never finished: claim it.
+            abandoned => {
+                let (st2, p, k, h) = (st.clone(), principal.clone(), key.clone(), hash.clone());
+                let take_over = abandoned.is_some();
+                let claimed = blocking(move || {
+                    st2.store
+                        .write(|tx| {
+                            if take_over {
+                                tx.release_idempotency_key(&p, &k)?;
+                            }
+                            tx.claim_idempotency_key(&p, &k, &h, now)
+                        })
+                        .map_err(ApiError::from)
+                })
+                .await?;
+                if claimed {
+                    break;
+                }
+                // Another request claimed it between our read and our write: look again.
+            }
         }
-        if let (Some(status), Some(sealed)) = (prev.status, prev.sealed_response) {
-            return replay(&st, &principal, &key, status, &sealed);
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "idempotency_key_in_use",
-                "a request with this Idempotency-Key is still running; retry later",
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 
+    // The request runs, and its answer is stored, in a task of its own: if the client goes
+    // away mid-request, the create still finishes and a retry gets its answer instead of a
+    // claimed key with no answer (or, after the abandon time, a second create).
     let req = Request::from_parts(parts, AxumBody::from(bytes));
-    let resp = next.run(req).await;
+    let task = tokio::spawn(async move {
+        let resp = next.run(req).await;
+        finish(st, principal, key, resp).await
+    });
+    task.await
+        .map_err(|_| ApiError::internal("the request's task failed"))?
+}
+
+/// Stores the answer for replay (or releases the key after a server error, so that a
+/// retry runs the request again) and hands the answer on.
+async fn finish(
+    st: AppState,
+    principal: String,
+    key: String,
+    resp: Response,
+) -> Result<Response, ApiError> {
     let (resp_parts, body) = resp.into_parts();
     let body = axum::body::to_bytes(body, usize::MAX)
         .await
@@ -130,21 +163,21 @@ async fn run(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/json")
         .to_string();
-    let (st2, p, k) = (st.clone(), principal.clone(), key.clone());
     let stored_body = body.clone();
     blocking(move || {
         let result = if status.is_server_error() {
-            // Let a retry run the request again.
-            st2.store.write(|tx| tx.release_idempotency_key(&p, &k))
+            st.store
+                .write(|tx| tx.release_idempotency_key(&principal, &key))
         } else {
             let record = IdempotencyRecord {
                 content_type,
                 body: String::from_utf8_lossy(&stored_body).into_owned(),
             };
             let plain = serde_json::to_vec(&record).unwrap_or_default();
-            let sealed = st2.master()?.seal(&seal_context(&p, &k), &plain)?;
-            st2.store
-                .write(|tx| tx.complete_idempotent_request(&p, &k, status.as_u16(), &sealed))
+            let sealed = st.master()?.seal(&seal_context(&principal, &key), &plain)?;
+            st.store.write(|tx| {
+                tx.complete_idempotent_request(&principal, &key, status.as_u16(), &sealed)
+            })
         };
         result.map_err(ApiError::from)
     })

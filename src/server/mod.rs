@@ -6,7 +6,6 @@ mod error;
 mod extract;
 mod idempotency;
 mod routes;
-mod sessions;
 
 use std::net::SocketAddr;
 use std::ops::Deref;
@@ -27,11 +26,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::ApiError;
-pub use sessions::DEFAULT_TTL as DEFAULT_SESSION_CACHE;
 
 use crate::control::Store;
 
 use crate::control::auth::AuthPolicy;
+use crate::control::session_cache::SessionCache;
 use crate::control::sqlite::SqliteStore;
 use crate::control::{ControlPlane, MasterKey, Sealer};
 
@@ -51,7 +50,7 @@ pub struct Inner {
     /// The clock (Unix seconds); tests of the rules pass time in at the control layer.
     pub clock: fn() -> i64,
     /// Session rows looked up in the last second.
-    pub sessions: sessions::SessionCache,
+    pub sessions: SessionCache,
 }
 
 impl Deref for AppState {
@@ -78,7 +77,7 @@ impl AppState {
             pepper,
             policy,
             clock: crate::duration::now,
-            sessions: sessions::SessionCache::new(session_cache),
+            sessions: SessionCache::new(session_cache),
         }))
     }
 

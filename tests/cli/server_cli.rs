@@ -159,6 +159,11 @@ fn free_port() -> u16 {
 /// An HTTP server that is not tok: answers every request with a small HTML 404.
 /// Returns its URL; the thread lives as long as the test process.
 fn not_tok_server() -> String {
+    plain_http_server("404 Not Found")
+}
+
+/// An HTTP server (a proxy, say) that answers every request with `status` and an HTML body.
+fn plain_http_server(status: &'static str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     std::thread::spawn(move || {
@@ -185,10 +190,11 @@ fn not_tok_server() -> String {
                 }
                 let mut body = vec![0; length];
                 let _ = reader.read_exact(&mut body);
-                let _ = stream.write_all(
-                    b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\
-                      Connection: close\r\n\r\nnope!",
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\
+                     Connection: close\r\n\r\nnope!"
                 );
+                let _ = stream.write_all(answer.as_bytes());
                 let _ = stream.flush();
                 let _ = stream.shutdown(std::net::Shutdown::Write);
             });
@@ -959,4 +965,39 @@ fn the_operator_end_to_end_script_passes() {
         0,
         "the script removed its temporary directory"
     );
+}
+
+/// Error answers that are not problem+json (a proxy in front of the server) still get the
+/// exit code their status means where it is unambiguous.
+#[test]
+fn a_proxy_error_keeps_the_exit_code_of_its_status() {
+    let env = TestEnv::new();
+    for (status, exit, code) in [
+        ("401 Unauthorized", 4, "forbidden"),
+        ("403 Forbidden", 4, "forbidden"),
+        ("413 Payload Too Large", 2, "invalid_input"),
+        ("502 Bad Gateway", 6, "server_unavailable"),
+        ("404 Not Found", 6, "not_a_tok_server"),
+    ] {
+        let url = plain_http_server(status);
+        let out = env.run_env(
+            &["tenant", "list", "-o", "json"],
+            &[("TOK_SERVER", &url), ("TOK_TOKEN", "toks_whatever")],
+        );
+        expect_error(&out, exit, code);
+    }
+}
+
+/// `server init` refuses an administrator name another org already uses, before it makes
+/// the org: an org nobody can log in to is never left behind.
+#[test]
+fn init_with_a_taken_admin_name_creates_no_org() {
+    let env = TestEnv::new();
+    let (database, key) = server_paths(&env, "srv");
+    let out = server_init(&env, &database, &key, "a", "alice", &[], "");
+    expect_exit(&out, 0);
+    let out = server_init(&env, &database, &key, "b", "alice", &[], "");
+    expect_error(&out, 5, "conflict");
+    let out = server_init(&env, &database, &key, "b", "bob", &[], "");
+    expect_exit(&out, 0);
 }

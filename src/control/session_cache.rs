@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::control::Session;
+use super::model::Session;
 
 /// How long a looked-up session row is reused unless configured otherwise.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(1);
@@ -61,7 +61,8 @@ impl SessionCache {
         entries.insert(digest, (session, now));
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn entries(&self) -> usize {
         self.entries.lock().map_or(0, |e| e.len())
     }
 
@@ -129,7 +130,7 @@ mod tests {
         let t0 = Instant::now();
         cache.put(b"a".to_vec(), session("s1", "alice", "acme"), t0);
         assert!(cache.get(b"a", t0).is_none());
-        assert_eq!(cache.len(), 0);
+        assert_eq!(cache.entries(), 0);
     }
 
     #[test]
@@ -146,7 +147,7 @@ mod tests {
         cache.forget_session("s4");
         assert!(cache.get(b"d", t0).is_none());
         cache.forget(b"c");
-        assert_eq!(cache.len(), 0);
+        assert_eq!(cache.entries(), 0);
     }
 
     #[test]
@@ -169,7 +170,7 @@ mod tests {
         }
         let later = t0 + Duration::from_secs(2);
         cache.put(b"fresh".to_vec(), session("s", "u", "o"), later);
-        assert_eq!(cache.len(), 1, "every stale row went");
+        assert_eq!(cache.entries(), 1, "every stale row went");
         assert!(cache.get(b"fresh", later).is_some());
     }
 }
