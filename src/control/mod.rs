@@ -9,6 +9,7 @@ mod instances;
 pub mod model;
 pub mod opaque;
 pub mod policy;
+pub mod roles;
 mod seal;
 pub mod session_cache;
 pub mod sqlite;
@@ -22,7 +23,7 @@ pub use error::{ControlError, ControlResult};
 pub use instances::{
     InstanceSpec, KeyImport, Rotation, refuse_while_tenants, validate_instance_name,
 };
-pub use model::{AuditRecord, Instance, Session, SigningKey, Tenant, Token, User};
+pub use model::{AuditRecord, Instance, Role, Session, SigningKey, Tenant, Token, User};
 pub use seal::{MASTER_KEY_LEN, MasterKey, Sealer};
 use std::sync::Arc;
 pub use store::{AuditEvent, Store, Tx};

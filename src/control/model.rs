@@ -131,3 +131,17 @@ pub struct IdempotentRequest {
     pub sealed_response: Option<Vec<u8>>,
     pub created_at: i64,
 }
+
+/// A named policy. Built-in roles are not stored: they are the same in every org.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    /// `builtin:<slug>` for built-in roles.
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub policy: super::policy::Policy,
+    pub builtin: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}

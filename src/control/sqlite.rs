@@ -11,13 +11,14 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::error::{ControlError, ControlResult};
 use super::model::{
-    AuditRecord, IdempotentRequest, Instance, Session, SigningKey, Tenant, Token, User,
+    AuditRecord, IdempotentRequest, Instance, Role, Session, SigningKey, Tenant, Token, User,
 };
+use super::policy::Policy;
 use super::store::{AuditEvent, Store, Tx};
 use crate::jwt::Algorithm;
 
 /// The schema this binary writes; a database with a higher version is refused.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -114,6 +115,25 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (principal, key)
     );
     CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);",
+    // 3: custom roles (policies as JSON arrays) and who holds which role.
+    "CREATE TABLE roles (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        name TEXT NOT NULL,
+        description TEXT,
+        actions TEXT NOT NULL,
+        resources TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        UNIQUE (org_id, name)
+    );
+    CREATE TABLE role_assignments (
+        role_id TEXT NOT NULL,
+        holder_kind TEXT NOT NULL,
+        holder_id TEXT NOT NULL,
+        holder_name TEXT NOT NULL,
+        PRIMARY KEY (role_id, holder_kind, holder_id)
+    );",
 ];
 
 pub struct SqliteStore {
@@ -906,6 +926,130 @@ impl Tx for SqliteTx<'_> {
             [before],
         )
     }
+
+    fn insert_role(&mut self, r: &Role) -> ControlResult<()> {
+        self.exec(
+            "INSERT INTO roles (id, org_id, name, description, actions, resources, created_at, \
+             updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                r.id,
+                r.org_id,
+                r.name,
+                r.description,
+                actions_json(&r.policy),
+                resources_json(&r.policy),
+                r.created_at,
+                r.updated_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn role(&mut self, org_id: &str, name_or_id: &str) -> ControlResult<Option<Role>> {
+        let sql = format!(
+            "SELECT {ROLE_COLS} FROM roles WHERE org_id = ?1 AND (name = ?2 OR id = ?2) \
+             ORDER BY name = ?2 DESC LIMIT 1"
+        );
+        self.one(&sql, [org_id, name_or_id], role_row)?.transpose()
+    }
+
+    fn roles(&mut self, org_id: &str) -> ControlResult<Vec<Role>> {
+        let sql = format!("SELECT {ROLE_COLS} FROM roles WHERE org_id = ?1 ORDER BY name");
+        self.all(&sql, [org_id], role_row)?.into_iter().collect()
+    }
+
+    fn update_role(&mut self, r: &Role) -> ControlResult<()> {
+        self.exec(
+            "UPDATE roles SET description = ?2, actions = ?3, resources = ?4, updated_at = ?5 \
+             WHERE id = ?1",
+            params![
+                r.id,
+                r.description,
+                actions_json(&r.policy),
+                resources_json(&r.policy),
+                r.updated_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn delete_role(&mut self, role_id: &str) -> ControlResult<()> {
+        self.exec("DELETE FROM role_assignments WHERE role_id = ?1", [role_id])?;
+        self.exec("DELETE FROM roles WHERE id = ?1", [role_id])
+            .map(drop)
+    }
+
+    fn role_holders(&mut self, role_id: &str) -> ControlResult<Vec<(String, String)>> {
+        self.all(
+            "SELECT holder_kind, holder_name FROM role_assignments WHERE role_id = ?1 \
+             ORDER BY holder_kind, holder_name",
+            [role_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    }
+
+    fn assign_role(
+        &mut self,
+        role_id: &str,
+        holder_kind: &str,
+        holder_id: &str,
+        holder_name: &str,
+    ) -> ControlResult<()> {
+        self.exec(
+            "INSERT INTO role_assignments (role_id, holder_kind, holder_id, holder_name) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            params![role_id, holder_kind, holder_id, holder_name],
+        )
+        .map(drop)
+    }
+}
+
+const ROLE_COLS: &str = "id, org_id, name, description, actions, resources, created_at, updated_at";
+
+fn actions_json(p: &Policy) -> String {
+    let names: Vec<&str> = p.actions.iter().map(|a| a.as_str()).collect();
+    serde_json::to_string(&names).unwrap_or_else(|_| "[]".into())
+}
+
+fn resources_json(p: &Policy) -> String {
+    let names: Vec<String> = p.resources.iter().map(ToString::to_string).collect();
+    serde_json::to_string(&names).unwrap_or_else(|_| "[]".into())
+}
+
+/// A stored role; a policy that no longer parses is an error, never silently narrowed.
+fn role_row(r: &Row<'_>) -> rusqlite::Result<ControlResult<Role>> {
+    let id: String = r.get(0)?;
+    let (org_id, name, description): (String, String, Option<String>) =
+        (r.get(1)?, r.get(2)?, r.get(3)?);
+    let (actions, resources): (String, String) = (r.get(4)?, r.get(5)?);
+    let (created_at, updated_at): (i64, i64) = (r.get(6)?, r.get(7)?);
+    let policy = parse_stored_policy(&actions, &resources)
+        .map_err(|why| ControlError::store(format!("role {id} holds an unreadable policy: {why}")));
+    Ok(policy.map(|policy| Role {
+        id,
+        org_id,
+        name,
+        description,
+        policy,
+        builtin: false,
+        created_at,
+        updated_at,
+    }))
+}
+
+fn parse_stored_policy(actions: &str, resources: &str) -> Result<Policy, String> {
+    let actions: Vec<String> = serde_json::from_str(actions).map_err(|e| e.to_string())?;
+    let resources: Vec<String> = serde_json::from_str(resources).map_err(|e| e.to_string())?;
+    Ok(Policy {
+        actions: actions
+            .iter()
+            .map(|a| a.parse())
+            .collect::<Result<_, _>>()?,
+        resources: resources
+            .iter()
+            .map(|r| r.parse())
+            .collect::<Result<_, _>>()?,
+    })
 }
 
 const USER_COLS: &str = "u.id, u.org_id, o.name, u.username, u.password_hash, u.created_at, \

@@ -4,7 +4,7 @@
 
 use super::error::ControlResult;
 use super::model::{
-    AuditRecord, IdempotentRequest, Instance, Session, SigningKey, Tenant, Token, User,
+    AuditRecord, IdempotentRequest, Instance, Role, Session, SigningKey, Tenant, Token, User,
 };
 
 /// One audit record to write: who, what, when, from where. Never a secret.
@@ -125,4 +125,22 @@ pub trait Tx {
     fn release_idempotency_key(&mut self, principal: &str, key: &str) -> ControlResult<()>;
     /// Forgets keys claimed before `before`.
     fn purge_idempotency_keys(&mut self, before: i64) -> ControlResult<usize>;
+
+    fn insert_role(&mut self, role: &Role) -> ControlResult<()>;
+    /// A custom role of the org by name or id.
+    fn role(&mut self, org_id: &str, name_or_id: &str) -> ControlResult<Option<Role>>;
+    /// The org's custom roles by name.
+    fn roles(&mut self, org_id: &str) -> ControlResult<Vec<Role>>;
+    fn update_role(&mut self, role: &Role) -> ControlResult<()>;
+    /// Deletes a role and its assignments.
+    fn delete_role(&mut self, role_id: &str) -> ControlResult<()>;
+    /// Who holds a role: `(kind, name)` pairs such as `("user", "alice")`.
+    fn role_holders(&mut self, role_id: &str) -> ControlResult<Vec<(String, String)>>;
+    fn assign_role(
+        &mut self,
+        role_id: &str,
+        holder_kind: &str,
+        holder_id: &str,
+        holder_name: &str,
+    ) -> ControlResult<()>;
 }

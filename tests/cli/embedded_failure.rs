@@ -139,19 +139,21 @@ fn a_server_profile_without_a_login_is_refused_before_connecting() {
     assert!(db_path(&env).exists());
 }
 
-/// A database written by the previous release (schema 1: no users, sessions or idempotency
-/// keys, no audit `source`) is migrated in place on first use and keeps its tokens.
+/// A database written by the previous release (schema 1: no users, sessions, idempotency
+/// keys or roles, no audit `source`) is migrated in place on first use and keeps its tokens.
 #[test]
 fn a_schema_1_database_is_migrated_and_keeps_its_data() {
     let env = acme();
     let first = new_token(&env, &["--tenant", "acme", "--name", "before"]);
-    // Turn the fresh schema-2 database back into what schema 1 looked like.
+    // Turn the fresh database back into what schema 1 looked like.
     for statement in [
+        "DROP TABLE role_assignments",
+        "DROP TABLE roles",
         "DROP TABLE idempotency_keys",
         "DROP TABLE sessions",
         "DROP TABLE users",
         "ALTER TABLE audit DROP COLUMN source",
-        "DELETE FROM schema_version WHERE version = 2",
+        "DELETE FROM schema_version WHERE version > 1",
     ] {
         sql(&env, statement);
     }
@@ -166,7 +168,7 @@ fn a_schema_1_database_is_migrated_and_keeps_its_data() {
     let version: i64 = conn
         .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, tok::control::sqlite::SCHEMA_VERSION);
     let users: i64 = conn
         .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
         .unwrap();
