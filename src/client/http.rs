@@ -44,7 +44,7 @@ impl std::fmt::Debug for ClientOptions {
 
 /// A `tok server` client.
 pub struct Client {
-    pub(super) opts: ClientOptions,
+    opts: ClientOptions,
     base: Url,
     http: OnceCell<reqwest::blocking::Client>,
     org: OnceCell<String>,

@@ -79,10 +79,6 @@ impl<S: Store> ControlPlane<S> {
         &self.master
     }
 
-    pub fn actor(&self) -> &str {
-        &self.actor
-    }
-
     /// The store, for callers that coordinate on it (the embedded mode's first run).
     pub fn store(&self) -> &S {
         &self.store

@@ -183,6 +183,10 @@ fn api_router() -> OpenApiRouter<AppState> {
 /// The OpenAPI document, as served at `/v1/openapi.json` and kept in the repo.
 pub fn openapi_json() -> String {
     let (_, api) = api_router().split_for_parts();
+    pretty(&api)
+}
+
+fn pretty(api: &utoipa::openapi::OpenApi) -> String {
     let mut text = api.to_pretty_json().unwrap_or_default();
     text.push('\n');
     text
@@ -192,8 +196,7 @@ pub fn openapi_json() -> String {
 /// for unknown routes and methods.
 pub fn app(state: AppState) -> Router {
     let (router, api) = api_router().split_for_parts();
-    let mut doc = api.to_pretty_json().unwrap_or_default();
-    doc.push('\n');
+    let doc = pretty(&api);
     let request_id = HeaderName::from_static("x-request-id");
     router
         .route(

@@ -12,6 +12,23 @@ use serde_json::Value;
 use crate::common::{TestEnv, expect_error, stderr};
 use crate::tokens::b64url_decode;
 
+/// Every field DESIGN.md lists for a token, (`create` adds `token`).
+pub const TOKEN_FIELDS: [&str; 13] = [
+    "id",
+    "name",
+    "type",
+    "tenant",
+    "instance",
+    "subject",
+    "roles",
+    "client_id",
+    "description",
+    "created_at",
+    "expires_at",
+    "last_used_at",
+    "revoked_at",
+];
+
 /// The hint every unconfirmed delete must give.
 pub const PASS_YES: &str = "pass --yes to confirm";
 

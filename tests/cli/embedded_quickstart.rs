@@ -7,25 +7,8 @@ use serde_json::Value;
 use crate::both_backends;
 use crate::common::{TestEnv, expect_exit, stderr, stdout};
 use crate::embedded_helpers::{
-    assert_fields, contains_bytes, database_bytes, jwt_parts, new_token, with_acme,
+    TOKEN_FIELDS, assert_fields, contains_bytes, database_bytes, jwt_parts, new_token, with_acme,
 };
-
-/// Every field DESIGN.md lists for a token, and `token` on create.
-const TOKEN_FIELDS: [&str; 13] = [
-    "id",
-    "name",
-    "type",
-    "tenant",
-    "instance",
-    "subject",
-    "roles",
-    "client_id",
-    "description",
-    "created_at",
-    "expires_at",
-    "last_used_at",
-    "revoked_at",
-];
 
 const DAY: i64 = 86_400;
 

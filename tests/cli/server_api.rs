@@ -10,6 +10,7 @@ use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
 use crate::common::{ADMIN, ADMIN_PASSWORD, ServerProcess, TestEnv};
+use crate::embedded_helpers::TOKEN_FIELDS;
 
 /// One answer: status, headers and the body as text.
 pub struct Reply {
@@ -473,24 +474,7 @@ fn a_created_token_shows_its_secret_once() {
         .keys()
         .map(String::as_str)
         .collect();
-    let expected: BTreeSet<&str> = [
-        "id",
-        "name",
-        "type",
-        "tenant",
-        "instance",
-        "subject",
-        "roles",
-        "client_id",
-        "description",
-        "created_at",
-        "expires_at",
-        "last_used_at",
-        "revoked_at",
-        "token",
-    ]
-    .into_iter()
-    .collect();
+    let expected: BTreeSet<&str> = TOKEN_FIELDS.into_iter().chain(["token"]).collect();
     assert_eq!(fields, expected, "{created}");
     assert_eq!(created["name"], "app");
     assert_eq!(created["subject"], "app-sub");
