@@ -35,12 +35,13 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand tenant 'Pulsar tenants on an instance'
-            cand token 'Streaming tokens: Pulsar JWTs for a tenant, shown once'
+            cand token 'Streaming tokens (Pulsar JWTs for a tenant) and application tokens, shown once'
             cand create 'Shortcut for `tok token create`'
             cand instance 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
             cand org 'Org settings, such as the maximum token lifetime'
             cand audit 'The audit trail: every change, who made it and when'
-            cand user 'People who log in to a server with a password'
+            cand user 'People who log in to a server with a password, and the roles they hold'
+            cand role 'Roles: built-in and custom policies of actions on resources'
             cand server 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
             cand login 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
             cand logout 'End the profile''s session and remove its credential'
@@ -183,18 +184,19 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand create 'Create a streaming token for a tenant; the token is shown only once'
+            cand create 'Create a streaming token (--tenant) or an application token (--role); secrets are shown only once'
             cand list 'List tokens (live ones; --expired and --all show more)'
-            cand get 'Show a token''s metadata (never the token itself)'
+            cand get 'Show a token''s metadata and what it may do (never the token itself)'
             cand delete 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
             cand revoke 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'tok;token;create'= {
-            cand --tenant 'The tenant the token is for'
+            cand --tenant 'The tenant a streaming token is for; leave out (and give --role) for an application token'
+            cand --role 'A role (name or id) the token carries; repeat for several. Required for an application token'
             cand --name 'Unique per tenant [default: <tenant>-<6 hex digits>]'
             cand --subject 'The `sub` claim, the role Pulsar authorizes [default: the token''s name]'
-            cand --expires '30m, 12h, 7d, 2w, 1y, 1d12h, an RFC 3339 time, or `never`'
+            cand --expires '30m, 12h, 7d, 2w, 1y, 1d12h, an RFC 3339 time, or `never` [default: 30d for a streaming token, never for an application token]'
             cand --description 'description'
             cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
             cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
@@ -215,6 +217,7 @@ set edit:completion:arg-completer[tok] = {|@words|
         }
         &'tok;token;list'= {
             cand --tenant 'tenant'
+            cand --type 'Only one kind of token'
             cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
             cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
             cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
@@ -235,7 +238,7 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand --version 'Print version'
         }
         &'tok;token;get'= {
-            cand --tenant 'tenant'
+            cand --tenant 'The streaming token''s tenant; leave out for an application token'
             cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
             cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
             cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
@@ -254,7 +257,7 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand --version 'Print version'
         }
         &'tok;token;delete'= {
-            cand --tenant 'tenant'
+            cand --tenant 'The streaming token''s tenant; leave out for an application token'
             cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
             cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
             cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
@@ -273,7 +276,7 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand --version 'Print version'
         }
         &'tok;token;revoke'= {
-            cand --tenant 'tenant'
+            cand --tenant 'The streaming token''s tenant; leave out for an application token'
             cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
             cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
             cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
@@ -292,9 +295,9 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand --version 'Print version'
         }
         &'tok;token;help'= {
-            cand create 'Create a streaming token for a tenant; the token is shown only once'
+            cand create 'Create a streaming token (--tenant) or an application token (--role); secrets are shown only once'
             cand list 'List tokens (live ones; --expired and --all show more)'
-            cand get 'Show a token''s metadata (never the token itself)'
+            cand get 'Show a token''s metadata and what it may do (never the token itself)'
             cand delete 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -309,10 +312,11 @@ set edit:completion:arg-completer[tok] = {|@words|
         &'tok;token;help;help'= {
         }
         &'tok;create'= {
-            cand --tenant 'The tenant the token is for'
+            cand --tenant 'The tenant a streaming token is for; leave out (and give --role) for an application token'
+            cand --role 'A role (name or id) the token carries; repeat for several. Required for an application token'
             cand --name 'Unique per tenant [default: <tenant>-<6 hex digits>]'
             cand --subject 'The `sub` claim, the role Pulsar authorizes [default: the token''s name]'
-            cand --expires '30m, 12h, 7d, 2w, 1y, 1d12h, an RFC 3339 time, or `never`'
+            cand --expires '30m, 12h, 7d, 2w, 1y, 1d12h, an RFC 3339 time, or `never` [default: 30d for a streaming token, never for an application token]'
             cand --description 'description'
             cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
             cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
@@ -648,14 +652,19 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand create 'Create a user (an administrator of the org)'
+            cand create 'Create a user holding the roles given'
             cand list 'List users'
             cand get 'Show a user'
             cand delete 'Delete a user and end its sessions (asks you to type the username)'
             cand set-password 'Set a user''s password; unlocks the account and ends its sessions'
+            cand grant-role 'Grant a role (name or id) to a user'
+            cand revoke-role 'Take a role (name or id) from a user'
+            cand disable 'Disable an account: it cannot log in, and its sessions end at once'
+            cand enable 'Enable a disabled account'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'tok;user;create'= {
+            cand --role 'A role (name or id) to grant; repeat for several'
             cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
             cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
             cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
@@ -747,12 +756,88 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'tok;user;grant-role'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;user;revoke-role'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;user;disable'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;user;enable'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'tok;user;help'= {
-            cand create 'Create a user (an administrator of the org)'
+            cand create 'Create a user holding the roles given'
             cand list 'List users'
             cand get 'Show a user'
             cand delete 'Delete a user and end its sessions (asks you to type the username)'
             cand set-password 'Set a user''s password; unlocks the account and ends its sessions'
+            cand grant-role 'Grant a role (name or id) to a user'
+            cand revoke-role 'Take a role (name or id) from a user'
+            cand disable 'Disable an account: it cannot log in, and its sessions end at once'
+            cand enable 'Enable a disabled account'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'tok;user;help;create'= {
@@ -765,7 +850,156 @@ set edit:completion:arg-completer[tok] = {|@words|
         }
         &'tok;user;help;set-password'= {
         }
+        &'tok;user;help;grant-role'= {
+        }
+        &'tok;user;help;revoke-role'= {
+        }
+        &'tok;user;help;disable'= {
+        }
+        &'tok;user;help;enable'= {
+        }
         &'tok;user;help;help'= {
+        }
+        &'tok;role'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Create a custom role; it may grant only what you hold yourself'
+            cand list 'List the built-in roles, then the org''s custom roles'
+            cand get 'Show a role and its policy'
+            cand update 'Change a custom role: the actions or resources given replace the current ones'
+            cand delete 'Delete a custom role (asks you to type its name); refused while anyone holds it'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tok;role;create'= {
+            cand --action 'An action the role allows; repeat for several'
+            cand --resource 'A resource it allows them on (drn:tok:<org>…); repeat for several'
+            cand --description 'description'
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;role;list'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;role;get'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;role;update'= {
+            cand --action 'The actions it allows (replaces them all); repeat for several'
+            cand --resource 'The resources it allows them on (replaces them all); repeat for several'
+            cand --description 'description'
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;role;delete'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand --force 'Delete it even while users or tokens hold it (they lose it)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;role;help'= {
+            cand create 'Create a custom role; it may grant only what you hold yourself'
+            cand list 'List the built-in roles, then the org''s custom roles'
+            cand get 'Show a role and its policy'
+            cand update 'Change a custom role: the actions or resources given replace the current ones'
+            cand delete 'Delete a custom role (asks you to type its name); refused while anyone holds it'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tok;role;help;create'= {
+        }
+        &'tok;role;help;list'= {
+        }
+        &'tok;role;help;get'= {
+        }
+        &'tok;role;help;update'= {
+        }
+        &'tok;role;help;delete'= {
+        }
+        &'tok;role;help;help'= {
         }
         &'tok;server'= {
             cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
@@ -865,7 +1099,7 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand --server 'Control-plane server URL for this command (overrides the profile''s)'
             cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
             cand --password-stdin 'Read the password from stdin instead of a hidden prompt'
-            cand --with-token 'Read a session token from stdin instead of logging in with a password (for CI)'
+            cand --with-token 'Read a session token or an application token from stdin instead of logging in with a password (for CI)'
             cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
             cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
             cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
@@ -1248,12 +1482,13 @@ set edit:completion:arg-completer[tok] = {|@words|
         }
         &'tok;help'= {
             cand tenant 'Pulsar tenants on an instance'
-            cand token 'Streaming tokens: Pulsar JWTs for a tenant, shown once'
+            cand token 'Streaming tokens (Pulsar JWTs for a tenant) and application tokens, shown once'
             cand create 'Shortcut for `tok token create`'
             cand instance 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
             cand org 'Org settings, such as the maximum token lifetime'
             cand audit 'The audit trail: every change, who made it and when'
-            cand user 'People who log in to a server with a password'
+            cand user 'People who log in to a server with a password, and the roles they hold'
+            cand role 'Roles: built-in and custom policies of actions on resources'
             cand server 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
             cand login 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
             cand logout 'End the profile''s session and remove its credential'
@@ -1279,9 +1514,9 @@ set edit:completion:arg-completer[tok] = {|@words|
         &'tok;help;tenant;delete'= {
         }
         &'tok;help;token'= {
-            cand create 'Create a streaming token for a tenant; the token is shown only once'
+            cand create 'Create a streaming token (--tenant) or an application token (--role); secrets are shown only once'
             cand list 'List tokens (live ones; --expired and --all show more)'
-            cand get 'Show a token''s metadata (never the token itself)'
+            cand get 'Show a token''s metadata and what it may do (never the token itself)'
             cand delete 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
         }
         &'tok;help;token;create'= {
@@ -1331,11 +1566,15 @@ set edit:completion:arg-completer[tok] = {|@words|
         &'tok;help;audit;list'= {
         }
         &'tok;help;user'= {
-            cand create 'Create a user (an administrator of the org)'
+            cand create 'Create a user holding the roles given'
             cand list 'List users'
             cand get 'Show a user'
             cand delete 'Delete a user and end its sessions (asks you to type the username)'
             cand set-password 'Set a user''s password; unlocks the account and ends its sessions'
+            cand grant-role 'Grant a role (name or id) to a user'
+            cand revoke-role 'Take a role (name or id) from a user'
+            cand disable 'Disable an account: it cannot log in, and its sessions end at once'
+            cand enable 'Enable a disabled account'
         }
         &'tok;help;user;create'= {
         }
@@ -1346,6 +1585,31 @@ set edit:completion:arg-completer[tok] = {|@words|
         &'tok;help;user;delete'= {
         }
         &'tok;help;user;set-password'= {
+        }
+        &'tok;help;user;grant-role'= {
+        }
+        &'tok;help;user;revoke-role'= {
+        }
+        &'tok;help;user;disable'= {
+        }
+        &'tok;help;user;enable'= {
+        }
+        &'tok;help;role'= {
+            cand create 'Create a custom role; it may grant only what you hold yourself'
+            cand list 'List the built-in roles, then the org''s custom roles'
+            cand get 'Show a role and its policy'
+            cand update 'Change a custom role: the actions or resources given replace the current ones'
+            cand delete 'Delete a custom role (asks you to type its name); refused while anyone holds it'
+        }
+        &'tok;help;role;create'= {
+        }
+        &'tok;help;role;list'= {
+        }
+        &'tok;help;role;get'= {
+        }
+        &'tok;help;role;update'= {
+        }
+        &'tok;help;role;delete'= {
         }
         &'tok;help;server'= {
             cand start 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)'

@@ -37,12 +37,13 @@ complete -c tok -n "__fish_tok_needs_command" -s v -l verbose -d 'Say more about
 complete -c tok -n "__fish_tok_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tok -n "__fish_tok_needs_command" -s V -l version -d 'Print version'
 complete -c tok -n "__fish_tok_needs_command" -f -a "tenant" -d 'Pulsar tenants on an instance'
-complete -c tok -n "__fish_tok_needs_command" -f -a "token" -d 'Streaming tokens: Pulsar JWTs for a tenant, shown once'
+complete -c tok -n "__fish_tok_needs_command" -f -a "token" -d 'Streaming tokens (Pulsar JWTs for a tenant) and application tokens, shown once'
 complete -c tok -n "__fish_tok_needs_command" -f -a "create" -d 'Shortcut for `tok token create`'
 complete -c tok -n "__fish_tok_needs_command" -f -a "instance" -d 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
 complete -c tok -n "__fish_tok_needs_command" -f -a "org" -d 'Org settings, such as the maximum token lifetime'
 complete -c tok -n "__fish_tok_needs_command" -f -a "audit" -d 'The audit trail: every change, who made it and when'
-complete -c tok -n "__fish_tok_needs_command" -f -a "user" -d 'People who log in to a server with a password'
+complete -c tok -n "__fish_tok_needs_command" -f -a "user" -d 'People who log in to a server with a password, and the roles they hold'
+complete -c tok -n "__fish_tok_needs_command" -f -a "role" -d 'Roles: built-in and custom policies of actions on resources'
 complete -c tok -n "__fish_tok_needs_command" -f -a "server" -d 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
 complete -c tok -n "__fish_tok_needs_command" -f -a "login" -d 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
 complete -c tok -n "__fish_tok_needs_command" -f -a "logout" -d 'End the profile\'s session and remove its credential'
@@ -137,16 +138,17 @@ complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subco
 complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
 complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -s V -l version -d 'Print version'
-complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "create" -d 'Create a streaming token for a tenant; the token is shown only once'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "create" -d 'Create a streaming token (--tenant) or an application token (--role); secrets are shown only once'
 complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "list" -d 'List tokens (live ones; --expired and --all show more)'
-complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "get" -d 'Show a token\'s metadata (never the token itself)'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "get" -d 'Show a token\'s metadata and what it may do (never the token itself)'
 complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "delete" -d 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
 complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "revoke" -d 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
 complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l tenant -d 'The tenant the token is for' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l tenant -d 'The tenant a streaming token is for; leave out (and give --role) for an application token' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l role -d 'A role (name or id) the token carries; repeat for several. Required for an application token' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l name -d 'Unique per tenant [default: <tenant>-<6 hex digits>]' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l subject -d 'The `sub` claim, the role Pulsar authorizes [default: the token\'s name]' -r
-complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l expires -d '30m, 12h, 7d, 2w, 1y, 1d12h, an RFC 3339 time, or `never`' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l expires -d '30m, 12h, 7d, 2w, 1y, 1d12h, an RFC 3339 time, or `never` [default: 30d for a streaming token, never for an application token]' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l description -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
@@ -161,6 +163,8 @@ complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcomman
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -l tenant -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -l type -d 'Only one kind of token' -r -f -a "streaming\t''
+application\t''"
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
@@ -175,7 +179,7 @@ complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcomman
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
-complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -l tenant -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -l tenant -d 'The streaming token\'s tenant; leave out for an application token' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
@@ -188,7 +192,7 @@ complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcomman
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
-complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -l tenant -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -l tenant -d 'The streaming token\'s tenant; leave out for an application token' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
@@ -201,7 +205,7 @@ complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcomman
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
-complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -l tenant -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -l tenant -d 'The streaming token\'s tenant; leave out for an application token' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
@@ -214,15 +218,16 @@ complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcomman
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revoke" -s V -l version -d 'Print version'
-complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a streaming token for a tenant; the token is shown only once'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a streaming token (--tenant) or an application token (--role); secrets are shown only once'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "list" -d 'List tokens (live ones; --expired and --all show more)'
-complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "get" -d 'Show a token\'s metadata (never the token itself)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "get" -d 'Show a token\'s metadata and what it may do (never the token itself)'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c tok -n "__fish_tok_using_subcommand create" -l tenant -d 'The tenant the token is for' -r
+complete -c tok -n "__fish_tok_using_subcommand create" -l tenant -d 'The tenant a streaming token is for; leave out (and give --role) for an application token' -r
+complete -c tok -n "__fish_tok_using_subcommand create" -l role -d 'A role (name or id) the token carries; repeat for several. Required for an application token' -r
 complete -c tok -n "__fish_tok_using_subcommand create" -l name -d 'Unique per tenant [default: <tenant>-<6 hex digits>]' -r
 complete -c tok -n "__fish_tok_using_subcommand create" -l subject -d 'The `sub` claim, the role Pulsar authorizes [default: the token\'s name]' -r
-complete -c tok -n "__fish_tok_using_subcommand create" -l expires -d '30m, 12h, 7d, 2w, 1y, 1d12h, an RFC 3339 time, or `never`' -r
+complete -c tok -n "__fish_tok_using_subcommand create" -l expires -d '30m, 12h, 7d, 2w, 1y, 1d12h, an RFC 3339 time, or `never` [default: 30d for a streaming token, never for an application token]' -r
 complete -c tok -n "__fish_tok_using_subcommand create" -l description -r
 complete -c tok -n "__fish_tok_using_subcommand create" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
 complete -c tok -n "__fish_tok_using_subcommand create" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
@@ -429,24 +434,29 @@ complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcomman
 complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List audit records, oldest first'
 complete -c tok -n "__fish_tok_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
-complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
-complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
-complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
 always\t''
 never\t''"
-complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
-complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
-complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
-complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
-complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -s V -l version -d 'Print version'
-complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -f -a "create" -d 'Create a user (an administrator of the org)'
-complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -f -a "list" -d 'List users'
-complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -f -a "get" -d 'Show a user'
-complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -f -a "delete" -d 'Delete a user and end its sessions (asks you to type the username)'
-complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -f -a "set-password" -d 'Set a user\'s password; unlocks the account and ends its sessions'
-complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -f -a "create" -d 'Create a user holding the roles given'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -f -a "list" -d 'List users'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -f -a "get" -d 'Show a user'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -f -a "delete" -d 'Delete a user and end its sessions (asks you to type the username)'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -f -a "set-password" -d 'Set a user\'s password; unlocks the account and ends its sessions'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -f -a "grant-role" -d 'Grant a role (name or id) to a user'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -f -a "revoke-role" -d 'Take a role (name or id) from a user'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -f -a "disable" -d 'Disable an account: it cannot log in, and its sessions end at once'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -f -a "enable" -d 'Enable a disabled account'
+complete -c tok -n "__fish_tok_using_subcommand user; and not __fish_seen_subcommand_from create list get delete set-password grant-role revoke-role disable enable help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from create" -l role -d 'A role (name or id) to grant; repeat for several' -r
 complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from create" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
 complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
 complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from create" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
@@ -509,12 +519,213 @@ complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand
 complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from set-password" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
 complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from set-password" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from set-password" -s V -l version -d 'Print version'
-complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a user (an administrator of the org)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from grant-role" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from grant-role" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from grant-role" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from grant-role" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from grant-role" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from grant-role" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from grant-role" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from grant-role" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from grant-role" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from grant-role" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from revoke-role" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from revoke-role" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from revoke-role" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from revoke-role" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from revoke-role" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from revoke-role" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from revoke-role" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from revoke-role" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from revoke-role" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from revoke-role" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from disable" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from disable" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from disable" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from disable" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from disable" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from disable" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from disable" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from disable" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from disable" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from disable" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from enable" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from enable" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from enable" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from enable" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from enable" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from enable" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from enable" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from enable" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from enable" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from enable" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a user holding the roles given'
 complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "list" -d 'List users'
 complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "get" -d 'Show a user'
 complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a user and end its sessions (asks you to type the username)'
 complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "set-password" -d 'Set a user\'s password; unlocks the account and ends its sessions'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "grant-role" -d 'Grant a role (name or id) to a user'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "revoke-role" -d 'Take a role (name or id) from a user'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "disable" -d 'Disable an account: it cannot log in, and its sessions end at once'
+complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "enable" -d 'Enable a disabled account'
 complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -f -a "create" -d 'Create a custom role; it may grant only what you hold yourself'
+complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -f -a "list" -d 'List the built-in roles, then the org\'s custom roles'
+complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -f -a "get" -d 'Show a role and its policy'
+complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -f -a "update" -d 'Change a custom role: the actions or resources given replace the current ones'
+complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -f -a "delete" -d 'Delete a custom role (asks you to type its name); refused while anyone holds it'
+complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from create" -l action -d 'An action the role allows; repeat for several' -r -f -a "org-read\t''
+org-write\t''
+tenant-read\t''
+tenant-write\t''
+token-read\t''
+token-write\t''
+apikey-read\t''
+apikey-write\t''
+service-account-read\t''
+service-account-write\t''
+role-read\t''
+role-write\t''
+user-read\t''
+user-write\t''
+instance-read\t''
+instance-write\t''
+usage-read\t''
+billing-read\t''
+audit-read\t''
+produce\t''
+consume\t''
+functions\t''
+sources\t''
+sinks\t''
+packages\t''
+db-cql\t''
+db-rest\t''
+db-read\t''
+db-write\t''
+db-schema\t''"
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from create" -l resource -d 'A resource it allows them on (drn:tok:<org>…); repeat for several' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from create" -l description -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from create" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from create" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from create" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from list" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from list" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from list" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from get" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from get" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from get" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from get" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from get" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from get" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from update" -l action -d 'The actions it allows (replaces them all); repeat for several' -r -f -a "org-read\t''
+org-write\t''
+tenant-read\t''
+tenant-write\t''
+token-read\t''
+token-write\t''
+apikey-read\t''
+apikey-write\t''
+service-account-read\t''
+service-account-write\t''
+role-read\t''
+role-write\t''
+user-read\t''
+user-write\t''
+instance-read\t''
+instance-write\t''
+usage-read\t''
+billing-read\t''
+audit-read\t''
+produce\t''
+consume\t''
+functions\t''
+sources\t''
+sinks\t''
+packages\t''
+db-cql\t''
+db-rest\t''
+db-read\t''
+db-write\t''
+db-schema\t''"
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from update" -l resource -d 'The resources it allows them on (replaces them all); repeat for several' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from update" -l description -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from update" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from update" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from update" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from update" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from update" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from update" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from update" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from update" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from delete" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from delete" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from delete" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from delete" -l force -d 'Delete it even while users or tokens hold it (they lose it)'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from delete" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a custom role; it may grant only what you hold yourself'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the built-in roles, then the org\'s custom roles'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from help" -f -a "get" -d 'Show a role and its policy'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from help" -f -a "update" -d 'Change a custom role: the actions or resources given replace the current ones'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a custom role (asks you to type its name); refused while anyone holds it'
+complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
@@ -588,7 +799,7 @@ complete -c tok -n "__fish_tok_using_subcommand login" -l color -d 'When to use 
 always\t''
 never\t''"
 complete -c tok -n "__fish_tok_using_subcommand login" -l password-stdin -d 'Read the password from stdin instead of a hidden prompt'
-complete -c tok -n "__fish_tok_using_subcommand login" -l with-token -d 'Read a session token from stdin instead of logging in with a password (for CI)'
+complete -c tok -n "__fish_tok_using_subcommand login" -l with-token -d 'Read a session token or an application token from stdin instead of logging in with a password (for CI)'
 complete -c tok -n "__fish_tok_using_subcommand login" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
 complete -c tok -n "__fish_tok_using_subcommand login" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
 complete -c tok -n "__fish_tok_using_subcommand login" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
@@ -840,29 +1051,30 @@ complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s q -l quiet -d 
 complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
 complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "tenant" -d 'Pulsar tenants on an instance'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "token" -d 'Streaming tokens: Pulsar JWTs for a tenant, shown once'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "create" -d 'Shortcut for `tok token create`'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "instance" -d 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "org" -d 'Org settings, such as the maximum token lifetime'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "audit" -d 'The audit trail: every change, who made it and when'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "user" -d 'People who log in to a server with a password'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "server" -d 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "login" -d 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "logout" -d 'End the profile\'s session and remove its credential'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "whoami" -d 'Show who the profile acts as: principal, org, server, roles, session expiry'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "jwt" -d 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "profile" -d 'Manage profiles: which control plane tok talks to, and as whom'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "completion" -d 'Print a shell completion script'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "generate-docs" -d 'Write the man pages and completion scripts into a directory (for packagers)'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user server login logout whoami jwt profile completion generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "tenant" -d 'Pulsar tenants on an instance'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "token" -d 'Streaming tokens (Pulsar JWTs for a tenant) and application tokens, shown once'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "create" -d 'Shortcut for `tok token create`'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "instance" -d 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "org" -d 'Org settings, such as the maximum token lifetime'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "audit" -d 'The audit trail: every change, who made it and when'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "user" -d 'People who log in to a server with a password, and the roles they hold'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "role" -d 'Roles: built-in and custom policies of actions on resources'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "server" -d 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "login" -d 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "logout" -d 'End the profile\'s session and remove its credential'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "whoami" -d 'Show who the profile acts as: principal, org, server, roles, session expiry'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "jwt" -d 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "profile" -d 'Manage profiles: which control plane tok talks to, and as whom'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "completion" -d 'Print a shell completion script'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "generate-docs" -d 'Write the man pages and completion scripts into a directory (for packagers)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "create" -d 'Create a tenant (Pulsar names: letters, digits, _ - = : .)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "list" -d 'List tenants'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "get" -d 'Show a tenant'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "delete" -d 'Delete a tenant and all its tokens (asks you to type its name)'
-complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "create" -d 'Create a streaming token for a tenant; the token is shown only once'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "create" -d 'Create a streaming token (--tenant) or an application token (--role); secrets are shown only once'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "list" -d 'List tokens (live ones; --expired and --all show more)'
-complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "get" -d 'Show a token\'s metadata (never the token itself)'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "get" -d 'Show a token\'s metadata and what it may do (never the token itself)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "delete" -d 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from instance" -f -a "create" -d 'Create an instance with a new signing key, or with a Pulsar cluster\'s existing key'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from instance" -f -a "list" -d 'List instances'
@@ -874,11 +1086,20 @@ complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from org" -f -a "show" -d 'Show the org\'s settings'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from org" -f -a "set-max-token-lifetime" -d 'Set the longest lifetime a new token may have (`none` removes the limit)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit records, oldest first'
-complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "create" -d 'Create a user (an administrator of the org)'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "create" -d 'Create a user holding the roles given'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "list" -d 'List users'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "get" -d 'Show a user'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "delete" -d 'Delete a user and end its sessions (asks you to type the username)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "set-password" -d 'Set a user\'s password; unlocks the account and ends its sessions'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "grant-role" -d 'Grant a role (name or id) to a user'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "revoke-role" -d 'Take a role (name or id) from a user'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "disable" -d 'Disable an account: it cannot log in, and its sessions end at once'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "enable" -d 'Enable a disabled account'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from role" -f -a "create" -d 'Create a custom role; it may grant only what you hold yourself'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from role" -f -a "list" -d 'List the built-in roles, then the org\'s custom roles'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from role" -f -a "get" -d 'Show a role and its policy'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from role" -f -a "update" -d 'Change a custom role: the actions or resources given replace the current ones'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from role" -f -a "delete" -d 'Delete a custom role (asks you to type its name); refused while anyone holds it'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "start" -d 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "init" -d 'Create an org, its first instance and its first administrator; prints the credentials once'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from jwt" -f -a "decode" -d 'Show a token\'s header and claims and what they mean; the signature is not checked'

@@ -186,6 +186,15 @@ impl Ctx {
         };
         confirm_by_name(confirm, question, expected, action)
     }
+
+    /// [`Ctx::confirm`] where any of `accepted` (a name, or an id) confirms.
+    pub fn confirm_any(&self, question: &str, accepted: &[&str], action: &str) -> Result<()> {
+        let confirm = Confirm {
+            yes: self.global.yes,
+            no_input: self.global.no_input,
+        };
+        crate::output::confirm_by_any(confirm, question, accepted, action)
+    }
 }
 
 fn load_config() -> Result<(Paths, Config)> {

@@ -151,6 +151,18 @@ pub fn no_users() -> Error {
         .with_hint("start a server with `tok server start`, or use a server profile (`tok login`)")
 }
 
+/// Application tokens authenticate to a server; the embedded mode has no API to present
+/// them to.
+pub fn no_app_tokens() -> Error {
+    Error::usage(
+        "application tokens authenticate to a `tok server`; the embedded control plane has \
+         one local owner and no API to present them to",
+    )
+    .with_hint(
+        "use a server profile (`tok login`), or `tok token create --tenant` for a Pulsar token",
+    )
+}
+
 impl Api for Embedded {
     fn org(&self) -> Result<model::Org> {
         Ok(self.org_info()?)
@@ -200,14 +212,38 @@ impl Api for Embedded {
     fn create_token(&self, tenant: &str, req: &model::CreateToken) -> Result<model::Token> {
         Ok(self.create_token_req(tenant, req, now())?)
     }
-    fn tokens(&self, tenant: Option<&str>) -> Result<Vec<model::Token>> {
-        Ok(self.tokens_info(tenant)?)
+    fn tokens(&self, tenant: Option<&str>, kind: Option<&str>) -> Result<Vec<model::Token>> {
+        Ok(self.tokens_info(tenant, kind)?)
     }
     fn token(&self, tenant: &str, name: &str) -> Result<model::Token> {
         Ok(self.token_info(tenant, name)?)
     }
     fn revoke_token(&self, tenant: &str, name: &str) -> Result<model::Token> {
         Ok(self.revoke_token_req(tenant, name, now())?)
+    }
+    fn create_app_token(&self, _req: &model::CreateAppToken) -> Result<model::Token> {
+        Err(no_app_tokens())
+    }
+    fn app_token(&self, _key: &str) -> Result<model::Token> {
+        Err(no_app_tokens())
+    }
+    fn revoke_app_token(&self, _key: &str) -> Result<model::Token> {
+        Err(no_app_tokens())
+    }
+    fn create_role(&self, req: &model::CreateRole) -> Result<model::Role> {
+        Ok(self.create_role_req(req, now())?)
+    }
+    fn roles(&self) -> Result<Vec<model::Role>> {
+        Ok(self.roles_info()?)
+    }
+    fn role(&self, name: &str) -> Result<model::Role> {
+        Ok(self.role_info(name)?)
+    }
+    fn update_role(&self, name: &str, req: &model::UpdateRole) -> Result<model::Role> {
+        Ok(self.update_role_req(name, req, now())?)
+    }
+    fn delete_role(&self, name: &str, force: bool) -> Result<model::RoleDeleted> {
+        Ok(self.delete_role_req(name, force, now())?)
     }
     fn create_user(&self, _req: &model::CreateUser) -> Result<model::User> {
         Err(no_users())
@@ -222,6 +258,15 @@ impl Api for Embedded {
         Err(no_users())
     }
     fn set_password(&self, _username: &str, _password: &str) -> Result<()> {
+        Err(no_users())
+    }
+    fn grant_role(&self, _username: &str, _role: &str) -> Result<model::RoleGranted> {
+        Err(no_users())
+    }
+    fn revoke_role(&self, _username: &str, _role: &str) -> Result<model::User> {
+        Err(no_users())
+    }
+    fn set_user_disabled(&self, _username: &str, _disabled: bool) -> Result<model::User> {
         Err(no_users())
     }
     fn whoami(&self) -> Result<model::WhoAmI> {

@@ -37,7 +37,8 @@ pub struct LoginArgs {
     /// Read the password from stdin instead of a hidden prompt
     #[arg(long, conflicts_with = "with_token")]
     pub password_stdin: bool,
-    /// Read a session token from stdin instead of logging in with a password (for CI)
+    /// Read a session token or an application token from stdin instead of logging in with
+    /// a password (for CI)
     #[arg(long)]
     pub with_token: bool,
     /// PEM CA certificates to trust for this server (a private CA); remembered in the profile
@@ -186,11 +187,18 @@ pub fn login(ctx: &Ctx, args: &LoginArgs) -> Result<()> {
         "logged in to {server} as {} (org {}); profile '{profile_name}' is now current",
         me.principal, me.org
     ));
-    if let Some(exp) = me.expires_at {
-        ctx.out.info(&format!(
+    match (me.expires_at, me.kind.as_str()) {
+        (Some(exp), "application") if me.max_expires_at.is_none() => {
+            ctx.out.info(&format!(
+                "the application token expires {}",
+                relative(exp, now())
+            ));
+        }
+        (Some(exp), _) => ctx.out.info(&format!(
             "the session lapses {} unless used (each command extends it)",
             relative(exp, now())
-        ));
+        )),
+        (None, _) => {}
     }
     ctx.out.item(&me)
 }
@@ -210,8 +218,13 @@ pub fn logout(ctx: &Ctx) -> Result<()> {
             .info(&format!("profile '{}' is not logged in", profile.name));
         return Ok(());
     };
+    if token.starts_with("toka_") {
+        ctx.out.info(
+            "the profile held an application token: it stays valid until it expires or is \
+             revoked (`tok token delete NAME`)",
+        );
     // Only the server the token was issued by is told: never --server / TOK_SERVER.
-    if let Some(server) = profile.server.clone() {
+    } else if let Some(server) = profile.server.clone() {
         match ctx
             .client(&profile, &server, Some(token))
             .and_then(|c| c.logout())

@@ -11,6 +11,7 @@ mod jwt;
 mod login;
 mod org;
 mod profile;
+mod role;
 mod server;
 mod tenant;
 mod token;
@@ -96,7 +97,7 @@ pub enum Command {
     /// Pulsar tenants on an instance
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
-    /// Streaming tokens: Pulsar JWTs for a tenant, shown once
+    /// Streaming tokens (Pulsar JWTs for a tenant) and application tokens, shown once
     #[command(subcommand)]
     Token(token::TokenCommand),
     /// Shortcut for `tok token create`
@@ -110,9 +111,12 @@ pub enum Command {
     /// The audit trail: every change, who made it and when
     #[command(subcommand)]
     Audit(audit::AuditCommand),
-    /// People who log in to a server with a password
+    /// People who log in to a server with a password, and the roles they hold
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Roles: built-in and custom policies of actions on resources
+    #[command(subcommand, after_long_help = role::roles_help())]
+    Role(role::RoleCommand),
     /// Run the control plane over HTTP for a team (`tok server start`, `tok server init`)
     #[command(subcommand)]
     Server(server::ServerCommand),
@@ -220,6 +224,7 @@ fn run(ctx: &Ctx, command: Command) -> Result<()> {
     match command {
         Command::Tenant(cmd) => tenant::run(ctx, cmd),
         Command::Token(cmd) => token::run(ctx, cmd),
+        Command::Role(cmd) => role::run(ctx, cmd),
         Command::Create(args) => token::create(ctx, &args),
         Command::Instance(cmd) => instance::run(ctx, cmd),
         Command::Audit(cmd) => audit::run(ctx, cmd),

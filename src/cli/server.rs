@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::Ctx;
 use crate::control::auth::{self, AuthPolicy};
 use crate::control::sqlite::SqliteStore;
+use crate::control::users::ADMIN_ROLE;
 use crate::control::{ControlPlane, MasterKey, Sealer, Store};
 use crate::duration::{now, parse_duration, relative, rfc3339};
 use crate::error::{Error, Result};
@@ -345,7 +346,7 @@ fn init(ctx: &Ctx, args: &InitArgs) -> Result<()> {
     let now = now();
     cp.bootstrap(Some(&args.instance), now)
         .map_err(Error::from)?;
-    cp.create_user(&args.admin, &password, now)
+    cp.create_user(&args.admin, &password, &[ADMIN_ROLE.to_string()], now)
         .map_err(Error::from)?;
     ctx.out.info(&format!(
         "created org '{}' with instance '{}' and administrator '{}' in {}",
@@ -510,7 +511,7 @@ fn dev_setup() -> Result<Dev> {
     let password = crate::control::opaque::random_password().map_err(Error::from)?;
     let now = now();
     cp.bootstrap(Some("default"), now).map_err(Error::from)?;
-    cp.create_user(DEV_ADMIN, &password, now)
+    cp.create_user(DEV_ADMIN, &password, &[ADMIN_ROLE.to_string()], now)
         .map_err(Error::from)?;
     Ok(Dev {
         dir,

@@ -1,5 +1,6 @@
 //! `tok token` (and the `tok create` shortcut): streaming tokens — Pulsar JWTs for a
-//! tenant, shown once, stored only as metadata and a hash.
+//! tenant — and application tokens — client id, client secret and token, carrying roles —
+//! shown once, stored only as metadata and a hash.
 
 use clap::Subcommand;
 
@@ -7,37 +8,49 @@ use super::Ctx;
 use crate::duration::{now, parse_expiry, relative, rfc3339};
 use crate::error::{Error, Result};
 use crate::jwt::{decode, numeric_date};
-use crate::model::{CreateToken, Token};
+use crate::model::{CreateAppToken, CreateToken, Token};
 use crate::output::{Output, Render, Style};
 
 const TOKEN_JSON: &str = "\
-JSON fields (-o json): id (also the JWT's jti), name, type (\"streaming\"), tenant, instance,
-subject, roles ([] for streaming tokens), client_id (null), description, created_at,
-expires_at (null: never), last_used_at, revoked_at; `create` adds token (shown only once).";
+JSON fields (-o json): id (a streaming token's JWT jti), name, type (\"streaming\" or
+\"application\"), tenant, instance and subject (null for application tokens), roles,
+permissions ([{action, resource}]: what the token may do — for a streaming token its roles'
+Pulsar actions within its tenant), client_id (null for streaming tokens), description,
+created_at, expires_at (null: never), last_used_at, revoked_at; `create` adds token (and
+client_secret for an application token), shown only once.
+
+A streaming token (--tenant) is a Pulsar JWT; --role records which roles its subject carries.
+An application token (--role without --tenant) is an org-level credential for the tok API:
+use the token as a bearer token (TOK_TOKEN, `tok login --with-token`), or exchange the client
+id and client secret for a session (POST /v1/auth). It grants what its roles grant, never
+more than its creator holds, and it cannot be changed: for other roles, create another.";
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Create a streaming token for a tenant; the token is shown only once
+    /// Create a streaming token (--tenant) or an application token (--role); secrets are
+    /// shown only once
     #[command(after_long_help = TOKEN_JSON)]
     Create(CreateArgs),
     /// List tokens (live ones; --expired and --all show more)
     #[command(after_long_help = TOKEN_JSON)]
     List(ListArgs),
-    /// Show a token's metadata (never the token itself)
+    /// Show a token's metadata and what it may do (never the token itself)
     #[command(after_long_help = TOKEN_JSON)]
     Get {
-        /// Token name or id
+        /// Token name or id (an application token's client id too)
         name: String,
+        /// The streaming token's tenant; leave out for an application token
         #[arg(long, value_name = "TENANT")]
-        tenant: String,
+        tenant: Option<String>,
     },
     /// Revoke a token (asks you to type its name); it stays listed as revoked with --all
     #[command(visible_alias = "revoke")]
     Delete {
-        /// Token name or id
+        /// Token name or id (an application token's client id too)
         name: String,
+        /// The streaming token's tenant; leave out for an application token
         #[arg(long, value_name = "TENANT")]
-        tenant: String,
+        tenant: Option<String>,
     },
 }
 
@@ -46,20 +59,28 @@ pub enum TokenCommand {
 Examples:
   tok token create --tenant acme --expires 7d
   tok create --tenant acme --name ci-producer --expires 30d -o json
-  TOKEN=$(tok token create --tenant acme --name ci --subject ci-producer -q)")]
+  TOKEN=$(tok token create --tenant acme --name ci --subject ci-producer -q)
+  tok token create --tenant acme --role topic-reader --name reader   # roles recorded
+  tok token create --role \"API Read Only User\" --description dashboards -o json")]
 pub struct CreateArgs {
-    /// The tenant the token is for
+    /// The tenant a streaming token is for; leave out (and give --role) for an
+    /// application token
     #[arg(long, value_name = "TENANT")]
-    pub tenant: String,
+    pub tenant: Option<String>,
+    /// A role (name or id) the token carries; repeat for several. Required for an
+    /// application token
+    #[arg(long = "role", value_name = "ROLE")]
+    pub roles: Vec<String>,
     /// Unique per tenant [default: <tenant>-<6 hex digits>]
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
     /// The `sub` claim, the role Pulsar authorizes [default: the token's name]
     #[arg(long, value_name = "ROLE")]
     pub subject: Option<String>,
-    /// 30m, 12h, 7d, 2w, 1y, 1d12h, an RFC 3339 time, or `never`
-    #[arg(long, default_value = "30d", value_name = "DURATION")]
-    pub expires: String,
+    /// 30m, 12h, 7d, 2w, 1y, 1d12h, an RFC 3339 time, or `never` [default: 30d for a
+    /// streaming token, never for an application token]
+    #[arg(long, value_name = "DURATION")]
+    pub expires: Option<String>,
     #[arg(long, value_name = "TEXT")]
     pub description: Option<String>,
 }
@@ -68,6 +89,9 @@ pub struct CreateArgs {
 pub struct ListArgs {
     #[arg(long, value_name = "TENANT")]
     pub tenant: Option<String>,
+    /// Only one kind of token
+    #[arg(long = "type", value_name = "TYPE", value_parser = ["streaming", "application"])]
+    pub kind: Option<String>,
     /// Include expired tokens
     #[arg(long)]
     pub expired: bool,
@@ -90,8 +114,10 @@ impl Render for Token {
     fn columns() -> &'static [&'static str] {
         &[
             "name",
+            "type",
             "tenant",
             "subject",
+            "roles",
             "expires_at",
             "status",
             "created_at",
@@ -102,8 +128,10 @@ impl Render for Token {
         let now = now();
         vec![
             self.name.clone(),
-            self.tenant.clone(),
-            self.subject.clone(),
+            self.kind.clone(),
+            self.tenant.clone().unwrap_or_else(|| "-".into()),
+            self.subject.clone().unwrap_or_else(|| "-".into()),
+            roles_cell(&self.roles, ", "),
             self.expires_at
                 .map_or_else(|| "never".into(), |t| relative(t, now)),
             status(self, now).into(),
@@ -114,8 +142,10 @@ impl Render for Token {
     fn csv_row(&self) -> Vec<String> {
         vec![
             self.name.clone(),
-            self.tenant.clone(),
-            self.subject.clone(),
+            self.kind.clone(),
+            self.tenant.clone().unwrap_or_default(),
+            self.subject.clone().unwrap_or_default(),
+            self.roles.join(";"),
             self.expires_at.and_then(rfc3339).unwrap_or_default(),
             status(self, now()).into(),
             rfc3339(self.created_at).unwrap_or_default(),
@@ -123,27 +153,124 @@ impl Render for Token {
         ]
     }
     fn highlight(&self) -> Option<Style> {
-        match status(self, now()) {
-            "expired" | "revoked" => Some(Style::Error),
-            "expiring" => Some(Style::Warn),
-            _ => None,
-        }
+        highlight(self)
     }
     fn extra_pairs(&self) -> Vec<(String, String)> {
-        vec![
-            ("instance".into(), self.instance.clone()),
-            (
-                "description".into(),
-                self.description.clone().unwrap_or_default(),
-            ),
-        ]
+        let now = now();
+        let mut pairs = Vec::new();
+        if let Some(instance) = &self.instance {
+            pairs.push(("instance".into(), instance.clone()));
+        }
+        if let Some(client_id) = &self.client_id {
+            pairs.push(("client id".into(), client_id.clone()));
+        }
+        pairs.push((
+            "description".into(),
+            self.description.clone().unwrap_or_default(),
+        ));
+        pairs.push((
+            "last used".into(),
+            self.last_used_at
+                .map_or_else(|| "never".into(), |t| relative(t, now)),
+        ));
+        pairs.push(("may".into(), permissions_cell(self)));
+        pairs
     }
     fn table(&self, _out: &Output) -> String {
-        match &self.token {
-            // On create, stdout carries the token alone.
-            Some(jwt) => jwt.clone(),
-            None => crate::output::detail_table(self),
+        match (&self.token, &self.client_secret) {
+            // On create, stdout carries the secrets alone: a streaming token's JWT, or an
+            // application token's three values, one per line.
+            (Some(token), Some(secret)) => format!(
+                "client_id: {}\nclient_secret: {secret}\ntoken: {token}",
+                self.client_id.as_deref().unwrap_or_default()
+            ),
+            (Some(jwt), None) => jwt.clone(),
+            _ => crate::output::detail_table(self),
         }
+    }
+}
+
+fn highlight(t: &Token) -> Option<Style> {
+    match status(t, now()) {
+        "expired" | "revoked" => Some(Style::Error),
+        "expiring" => Some(Style::Warn),
+        _ => None,
+    }
+}
+
+fn roles_cell(roles: &[String], sep: &str) -> String {
+    if roles.is_empty() {
+        "-".into()
+    } else {
+        roles.join(sep)
+    }
+}
+
+/// What a token may do, one `action on resource` per line.
+fn permissions_cell(t: &Token) -> String {
+    if t.permissions.is_empty() {
+        return match t.kind.as_str() {
+            "streaming" if t.roles.is_empty() => {
+                "what the broker's authorization grants its subject (no roles recorded)".into()
+            }
+            _ => "nothing (its roles grant no action here)".into(),
+        };
+    }
+    t.permissions
+        .iter()
+        .map(|p| format!("{} on {}", p.action, p.resource))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// An application token as `tok token list --type application` shows it.
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+struct AppRow(Token);
+
+impl Render for AppRow {
+    fn columns() -> &'static [&'static str] {
+        &[
+            "name",
+            "client_id",
+            "roles",
+            "description",
+            "expires_at",
+            "last_used_at",
+            "status",
+            "created_at",
+        ]
+    }
+    fn cells(&self) -> Vec<String> {
+        let (t, now) = (&self.0, now());
+        vec![
+            t.name.clone(),
+            t.client_id.clone().unwrap_or_default(),
+            roles_cell(&t.roles, ", "),
+            t.description.clone().unwrap_or_else(|| "-".into()),
+            t.expires_at
+                .map_or_else(|| "never".into(), |at| relative(at, now)),
+            t.last_used_at
+                .map_or_else(|| "never".into(), |at| relative(at, now)),
+            status(t, now).into(),
+            relative(t.created_at, now),
+        ]
+    }
+    fn csv_row(&self) -> Vec<String> {
+        let t = &self.0;
+        vec![
+            t.name.clone(),
+            t.client_id.clone().unwrap_or_default(),
+            t.roles.join(";"),
+            t.description.clone().unwrap_or_default(),
+            t.expires_at.and_then(rfc3339).unwrap_or_default(),
+            t.last_used_at.and_then(rfc3339).unwrap_or_default(),
+            status(t, now()).into(),
+            rfc3339(t.created_at).unwrap_or_default(),
+        ]
+    }
+    fn highlight(&self) -> Option<Style> {
+        highlight(&self.0)
     }
 }
 
@@ -154,57 +281,138 @@ pub fn run(ctx: &Ctx, cmd: TokenCommand) -> Result<()> {
             let now = now();
             let tokens: Vec<Token> = ctx
                 .api()?
-                .tokens(args.tenant.as_deref())?
+                .tokens(args.tenant.as_deref(), args.kind.as_deref())?
                 .into_iter()
                 .filter(|t| args.all || t.revoked_at.is_none())
                 .filter(|t| args.all || args.expired || t.expires_at.is_none_or(|e| e > now))
                 .collect();
+            if args.kind.as_deref() == Some("application") {
+                let rows: Vec<AppRow> = tokens.into_iter().map(AppRow).collect();
+                return ctx.out.list(&rows);
+            }
             ctx.out.list(&tokens)
         }
-        TokenCommand::Get { name, tenant } => ctx.out.item(&ctx.api()?.token(&tenant, &name)?),
-        TokenCommand::Delete { name, tenant } => {
+        TokenCommand::Get { name, tenant } => {
             let api = ctx.api()?;
-            let token = api.token(&tenant, &name)?;
-            if token.revoked_at.is_some() {
-                return Err(Error::not_found(format!(
-                    "token '{tenant}/{name}' is already revoked"
-                )));
-            }
-            ctx.confirm(
-                &format!("Type the token name '{}' to revoke it", token.name),
-                &token.name,
-                &format!("revoke token '{tenant}/{}'", token.name),
-            )?;
-            api.revoke_token(&tenant, &token.id)?;
-            ctx.out
-                .info(&format!("revoked token '{tenant}/{}'", token.name));
-            ctx.out.warn(
-                "Pulsar brokers check signatures and expiry only: this token keeps working on a \
-                 broker until it expires, unless you rotate the instance key \
-                 (`tok instance rotate-key`)",
-            );
-            Ok(())
+            let token = match &tenant {
+                Some(tenant) => api.token(tenant, &name)?,
+                None => api.app_token(&name)?,
+            };
+            ctx.out.item(&token)
         }
+        TokenCommand::Delete { name, tenant } => match tenant {
+            Some(tenant) => delete_streaming(ctx, &tenant, &name),
+            None => delete_application(ctx, &name),
+        },
     }
 }
 
+fn delete_streaming(ctx: &Ctx, tenant: &str, name: &str) -> Result<()> {
+    let api = ctx.api()?;
+    let token = api.token(tenant, name)?;
+    if token.revoked_at.is_some() {
+        return Err(Error::not_found(format!(
+            "token '{tenant}/{name}' is already revoked"
+        )));
+    }
+    ctx.confirm(
+        &format!("Type the token name '{}' to revoke it", token.name),
+        &token.name,
+        &format!("revoke token '{tenant}/{}'", token.name),
+    )?;
+    api.revoke_token(tenant, &token.id)?;
+    ctx.out
+        .info(&format!("revoked token '{tenant}/{}'", token.name));
+    ctx.out.warn(
+        "Pulsar brokers check signatures and expiry only: this token keeps working on a \
+         broker until it expires, unless you rotate the instance key \
+         (`tok instance rotate-key`)",
+    );
+    Ok(())
+}
+
+fn delete_application(ctx: &Ctx, name: &str) -> Result<()> {
+    let api = ctx.api()?;
+    let token = api.app_token(name)?;
+    if token.revoked_at.is_some() {
+        return Err(Error::not_found(format!(
+            "application token '{name}' is already revoked"
+        )));
+    }
+    let client_id = token.client_id.clone().unwrap_or_default();
+    ctx.confirm_any(
+        &format!(
+            "Type the token name '{}' (or its client id) to revoke it",
+            token.name
+        ),
+        &[&token.name, &client_id],
+        &format!("revoke application token '{}'", token.name),
+    )?;
+    api.revoke_app_token(&token.id)?;
+    ctx.out.info(&format!(
+        "revoked application token '{}' (client id {client_id}); it and the sessions it \
+         bought stopped working",
+        token.name
+    ));
+    Ok(())
+}
+
 pub fn create(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
+    let Some(tenant) = &args.tenant else {
+        return create_application(ctx, args);
+    };
+    let expires = args.expires.clone().unwrap_or_else(|| "30d".into());
     // Checked here too, so that a typo fails before any server is asked.
-    let expiry = parse_expiry(&args.expires, now()).map_err(Error::usage)?;
+    let expiry = parse_expiry(&expires, now()).map_err(Error::usage)?;
     let req = CreateToken {
         name: args.name.clone(),
         subject: args.subject.clone(),
         description: args.description.clone(),
-        expires: args.expires.clone(),
+        expires,
+        roles: args.roles.clone(),
     };
-    let created = ctx.api()?.create_token(&args.tenant, &req)?;
+    let created = ctx.api()?.create_token(tenant, &req)?;
     check_minted(&created)?;
     if expiry == crate::duration::Expiry::Never {
         ctx.out.warn("this token never expires (no exp claim)");
     }
     ctx.out.info(&format!(
         "created token '{}' for tenant '{}' (subject {}); it is shown only once",
-        created.name, created.tenant, created.subject
+        created.name,
+        created.tenant.as_deref().unwrap_or_default(),
+        created.subject.as_deref().unwrap_or_default()
+    ));
+    ctx.out.item(&created)
+}
+
+fn create_application(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
+    if args.roles.is_empty() {
+        return Err(Error::usage(
+            "say which kind of token: --tenant TENANT for a streaming (Pulsar) token, or \
+             --role ROLE for an application token",
+        )
+        .with_hint("`tok role list` shows the roles an application token can carry"));
+    }
+    if args.subject.is_some() {
+        return Err(Error::usage(
+            "--subject is for streaming tokens (with --tenant); an application token's \
+             identity is its client id",
+        ));
+    }
+    let expires = args.expires.clone().unwrap_or_else(|| "never".into());
+    parse_expiry(&expires, now()).map_err(Error::usage)?;
+    let req = CreateAppToken {
+        name: args.name.clone(),
+        description: args.description.clone(),
+        roles: args.roles.clone(),
+        expires: Some(expires),
+    };
+    let created = ctx.api()?.create_app_token(&req)?;
+    ctx.out.info(&format!(
+        "created application token '{}' with roles {}; its client secret and token are shown \
+         only once",
+        created.name,
+        created.roles.join(", ")
     ));
     ctx.out.item(&created)
 }
@@ -220,7 +428,7 @@ fn check_minted(created: &Token) -> Result<()> {
     let jwt = created.token.as_deref().ok_or_else(|| mismatch("body"))?;
     let decoded = decode(jwt).map_err(|_| mismatch("encoding"))?;
     let claims = &decoded.claims;
-    if claims.get("sub").and_then(|v| v.as_str()) != Some(created.subject.as_str()) {
+    if claims.get("sub").and_then(|v| v.as_str()) != created.subject.as_deref() {
         return Err(mismatch("subject"));
     }
     if claims.get("jti").and_then(|v| v.as_str()) != Some(created.id.as_str()) {

@@ -6,6 +6,7 @@
 mod http;
 mod instances;
 mod org;
+mod roles;
 mod tenants;
 mod tokens;
 mod users;
@@ -14,8 +15,9 @@ pub use http::{Client, ClientOptions, parse_server_url, redact_url};
 
 use crate::error::Result;
 use crate::model::{
-    AuditEntry, BrokerConfig, CreateInstance, CreateTenant, CreateToken, CreateUser, Deleted,
-    Instance, Org, PublicKey, Rotation, Tenant, Token, User, WhoAmI,
+    AuditEntry, BrokerConfig, CreateAppToken, CreateInstance, CreateRole, CreateTenant,
+    CreateToken, CreateUser, Deleted, Instance, Org, PublicKey, Role, RoleDeleted, RoleGranted,
+    Rotation, Tenant, Token, UpdateRole, User, WhoAmI,
 };
 
 /// The control plane as the CLI sees it.
@@ -42,15 +44,30 @@ pub trait Api {
 
     fn create_token(&self, tenant: &str, req: &CreateToken) -> Result<Token>;
     /// Tokens of one tenant or of the org, revoked ones included.
-    fn tokens(&self, tenant: Option<&str>) -> Result<Vec<Token>>;
+    /// Streaming tokens of a tenant or of the org, and (without a tenant) application
+    /// tokens; `kind` (`streaming` or `application`) keeps one kind.
+    fn tokens(&self, tenant: Option<&str>, kind: Option<&str>) -> Result<Vec<Token>>;
     fn token(&self, tenant: &str, name: &str) -> Result<Token>;
     fn revoke_token(&self, tenant: &str, name: &str) -> Result<Token>;
+    fn create_app_token(&self, req: &CreateAppToken) -> Result<Token>;
+    /// An application token by name, client id or id.
+    fn app_token(&self, key: &str) -> Result<Token>;
+    fn revoke_app_token(&self, key: &str) -> Result<Token>;
+
+    fn create_role(&self, req: &CreateRole) -> Result<Role>;
+    fn roles(&self) -> Result<Vec<Role>>;
+    fn role(&self, name: &str) -> Result<Role>;
+    fn update_role(&self, name: &str, req: &UpdateRole) -> Result<Role>;
+    fn delete_role(&self, name: &str, force: bool) -> Result<RoleDeleted>;
 
     fn create_user(&self, req: &CreateUser) -> Result<User>;
     fn users(&self) -> Result<Vec<User>>;
     fn user(&self, username: &str) -> Result<User>;
     fn delete_user(&self, username: &str) -> Result<()>;
     fn set_password(&self, username: &str, password: &str) -> Result<()>;
+    fn grant_role(&self, username: &str, role: &str) -> Result<RoleGranted>;
+    fn revoke_role(&self, username: &str, role: &str) -> Result<User>;
+    fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<User>;
 
     fn whoami(&self) -> Result<WhoAmI>;
 }
@@ -101,14 +118,38 @@ impl Api for Client {
     fn create_token(&self, tenant: &str, req: &CreateToken) -> Result<Token> {
         tokens::create(self, tenant, req)
     }
-    fn tokens(&self, tenant: Option<&str>) -> Result<Vec<Token>> {
-        tokens::list(self, tenant)
+    fn tokens(&self, tenant: Option<&str>, kind: Option<&str>) -> Result<Vec<Token>> {
+        tokens::list(self, tenant, kind)
     }
     fn token(&self, tenant: &str, name: &str) -> Result<Token> {
         tokens::get(self, tenant, name)
     }
     fn revoke_token(&self, tenant: &str, name: &str) -> Result<Token> {
         tokens::revoke(self, tenant, name)
+    }
+    fn create_app_token(&self, req: &CreateAppToken) -> Result<Token> {
+        tokens::create_app(self, req)
+    }
+    fn app_token(&self, key: &str) -> Result<Token> {
+        tokens::get_app(self, key)
+    }
+    fn revoke_app_token(&self, key: &str) -> Result<Token> {
+        tokens::revoke_app(self, key)
+    }
+    fn create_role(&self, req: &CreateRole) -> Result<Role> {
+        roles::create(self, req)
+    }
+    fn roles(&self) -> Result<Vec<Role>> {
+        roles::list(self)
+    }
+    fn role(&self, name: &str) -> Result<Role> {
+        roles::get(self, name)
+    }
+    fn update_role(&self, name: &str, req: &UpdateRole) -> Result<Role> {
+        roles::update(self, name, req)
+    }
+    fn delete_role(&self, name: &str, force: bool) -> Result<RoleDeleted> {
+        roles::delete(self, name, force)
     }
     fn create_user(&self, req: &CreateUser) -> Result<User> {
         users::create(self, req)
@@ -124,6 +165,15 @@ impl Api for Client {
     }
     fn set_password(&self, username: &str, password: &str) -> Result<()> {
         users::set_password(self, username, password)
+    }
+    fn grant_role(&self, username: &str, role: &str) -> Result<RoleGranted> {
+        users::grant_role(self, username, role)
+    }
+    fn revoke_role(&self, username: &str, role: &str) -> Result<User> {
+        users::revoke_role(self, username, role)
+    }
+    fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<User> {
+        users::set_disabled(self, username, disabled)
     }
     fn whoami(&self) -> Result<WhoAmI> {
         users::whoami(self)

@@ -6,7 +6,9 @@ use super::Client;
 use super::http::Retry;
 use super::org::refs;
 use crate::error::Result;
-use crate::model::{AuthRequest, CreateUser, Session, SetPassword, User, WhoAmI};
+use crate::model::{
+    AuthRequest, CreateUser, RoleGranted, Session, SetPassword, User, UserUpdate, WhoAmI,
+};
 
 pub(super) fn create(c: &Client, req: &CreateUser) -> Result<User> {
     let path = c.org_url(&["users"])?;
@@ -43,6 +45,29 @@ pub(super) fn set_password(c: &Client, username: &str, password: &str) -> Result
     c.call_empty(Method::PUT, &refs(&path), Some(&body), Retry::ConnectOnly)
 }
 
+pub(super) fn grant_role(c: &Client, username: &str, role: &str) -> Result<RoleGranted> {
+    let path = c.org_url(&["users", username, "roles", role])?;
+    // Granting twice changes nothing: safe to retry.
+    c.call(Method::PUT, &refs(&path), &[], None::<&()>, Retry::Safe)
+}
+
+pub(super) fn revoke_role(c: &Client, username: &str, role: &str) -> Result<User> {
+    let path = c.org_url(&["users", username, "roles", role])?;
+    c.call(
+        Method::DELETE,
+        &refs(&path),
+        &[],
+        None::<&()>,
+        Retry::ConnectOnly,
+    )
+}
+
+pub(super) fn set_disabled(c: &Client, username: &str, disabled: bool) -> Result<User> {
+    let path = c.org_url(&["users", username])?;
+    let body = UserUpdate { disabled };
+    c.call(Method::PATCH, &refs(&path), &[], Some(&body), Retry::Safe)
+}
+
 pub(super) fn whoami(c: &Client) -> Result<WhoAmI> {
     let mut me: WhoAmI = c.call(Method::GET, &["whoami"], &[], None::<&()>, Retry::Safe)?;
     me.server = Some(c.server().to_string());
@@ -53,8 +78,10 @@ impl Client {
     /// `POST /v1/auth`: exchanges a username and password for a session token.
     pub fn login(&self, username: &str, password: &str) -> Result<Session> {
         let body = AuthRequest {
-            username: username.to_string(),
-            password: password.to_string(),
+            username: Some(username.to_string()),
+            password: Some(password.to_string()),
+            client_id: None,
+            client_secret: None,
         };
         self.call(
             Method::POST,

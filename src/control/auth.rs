@@ -7,8 +7,9 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use super::error::{ControlError, ControlResult};
-use super::model::{Session, User};
+use super::model::{AppToken, PrincipalKind, Role, Session, User};
 use super::opaque::{self, Kind};
+use super::policy::Grants;
 use super::session_cache::SessionCache;
 use super::users::{hash_password, verify_password};
 use super::{AuditEvent, Store, ids};
@@ -50,16 +51,42 @@ impl AuthPolicy {
 /// locked account), so that a guesser learns nothing from it.
 pub const LOGIN_FAILED: &str = "wrong username or password";
 
-/// Who a session belongs to, after it was checked and extended.
+/// Who a credential belongs to, after it was checked (and a session extended).
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub session_id: String,
-    pub user_id: String,
-    pub username: String,
+    pub kind: PrincipalKind,
+    /// The user's or the application token's id.
+    pub id: String,
+    /// The username, or the application token's name.
+    pub name: String,
     pub org: String,
-    /// When the session lapses unless used again.
-    pub expires_at: i64,
-    pub max_expires_at: i64,
+    /// The session, when the credential is a session token.
+    pub session_id: Option<String>,
+    /// When the credential lapses (unless used again, for a session); `None`: never.
+    pub expires_at: Option<i64>,
+    /// A session's absolute end.
+    pub max_expires_at: Option<i64>,
+    pub roles: Vec<Role>,
+}
+
+impl Principal {
+    /// The audit's actor: `user:alice`, `application:dashboards`.
+    pub fn actor(&self) -> String {
+        format!("{}:{}", self.kind.as_str(), self.name)
+    }
+
+    /// What the principal's roles allow.
+    pub fn grants(&self) -> Grants {
+        grants_of(&self.roles)
+    }
+}
+
+/// The grants of a set of roles.
+pub fn grants_of(roles: &[Role]) -> Grants {
+    Grants::new(
+        roles.iter().map(|r| r.name.clone()).collect(),
+        roles.iter().map(|r| r.policy.clone()).collect(),
+    )
 }
 
 /// Checks a username and password and starts a session; returns the token (shown once)
@@ -87,16 +114,26 @@ pub fn login<S: Store>(
         }
         return Err(failed());
     }
+    if user.disabled_at.is_some() {
+        // Said only to someone who knows the password.
+        return Err(ControlError::Unauthenticated {
+            code: "account_disabled",
+            message: format!("the account '{}' is disabled", user.username),
+            hint: Some("an administrator can enable it with `tok user enable`".into()),
+        });
+    }
     let token = opaque::generate(Kind::Session)?;
     let session = Session {
         id: ids::new_id("ses"),
-        user_id: user.id.clone(),
-        username: user.username.clone(),
+        principal_kind: PrincipalKind::User,
+        principal_id: user.id.clone(),
+        principal_name: user.username.clone(),
         org: user.org.clone(),
         created_at: now,
         expires_at: now + policy.session_ttl.min(policy.session_max_lifetime),
         max_expires_at: now + policy.session_max_lifetime,
         last_used_at: now,
+        roles: Vec::new(),
     };
     store.write(|tx| {
         tx.set_login_state(&user.id, 0, None)?;
@@ -112,6 +149,147 @@ pub fn login<S: Store>(
         })
     })?;
     Ok((token, session))
+}
+
+/// The message for every failed client-credential exchange (unknown client id, wrong
+/// secret, revoked or expired token).
+pub const CLIENT_LOGIN_FAILED: &str = "wrong client id or client secret";
+
+/// Exchanges an application token's client id and client secret for a session, as a
+/// username and password would be. A secret that is malformed or fails its checksum is
+/// refused before any lookup. The session never outlives the application token.
+pub fn login_client<S: Store>(
+    store: &S,
+    pepper: &[u8],
+    policy: &AuthPolicy,
+    client_id: &str,
+    client_secret: &str,
+    source: Option<&str>,
+    now: i64,
+) -> ControlResult<(String, Session)> {
+    opaque::check(Kind::ClientSecret, client_secret).map_err(|why| {
+        ControlError::Unauthenticated {
+            code: "invalid_credentials",
+            message: format!("the client secret is malformed: {why}"),
+            hint: Some("client secrets start with tokcs_ and are shown once, on creation".into()),
+        }
+    })?;
+    let client_failed = || ControlError::Unauthenticated {
+        code: "invalid_credentials",
+        message: CLIENT_LOGIN_FAILED.into(),
+        hint: None,
+    };
+    let app = store
+        .read(|tx| tx.app_token_by_client_id(client_id.trim()))?
+        .ok_or_else(client_failed)?;
+    let digest = opaque::digest(pepper, client_secret);
+    let matches =
+        aws_lc_rs::constant_time::verify_slices_are_equal(&digest, &app.secret_hash).is_ok();
+    if !matches || app.revoked_at.is_some() || app.expires_at.is_some_and(|e| e <= now) {
+        return Err(client_failed());
+    }
+    let max_expires_at =
+        (now + policy.session_max_lifetime).min(app.expires_at.unwrap_or(i64::MAX));
+    let token = opaque::generate(Kind::Session)?;
+    let session = Session {
+        id: ids::new_id("ses"),
+        principal_kind: PrincipalKind::Application,
+        principal_id: app.id.clone(),
+        principal_name: app.name.clone(),
+        org: app.org.clone(),
+        created_at: now,
+        expires_at: (now + policy.session_ttl).min(max_expires_at),
+        max_expires_at,
+        last_used_at: now,
+        roles: Vec::new(),
+    };
+    store.write(|tx| {
+        tx.insert_session(&session, &opaque::digest(pepper, &token))?;
+        tx.touch_app_token(&app.id, now)?;
+        tx.insert_audit(&AuditEvent {
+            org_id: &app.org_id,
+            at: now,
+            actor: &format!("application:{}", app.name),
+            action: "session.create",
+            target: &app.name,
+            detail: Some("client credentials"),
+            source,
+        })
+    })?;
+    Ok((token, session))
+}
+
+/// How often a use of an application token is written down (`last_used_at`).
+pub const LAST_USED_GRANULARITY: i64 = 60;
+
+/// Checks an application token used as a bearer token: its format offline, then the
+/// stored token (by HMAC), its revocation and expiry. Returns the principal and whether
+/// its `last_used_at` is due to be written (at most once per [`LAST_USED_GRANULARITY`]).
+pub fn check_app_token<S: Store>(
+    store: &S,
+    pepper: &[u8],
+    token: &str,
+    now: i64,
+) -> ControlResult<(Principal, bool)> {
+    opaque::check(Kind::Application, token).map_err(|why| ControlError::Unauthenticated {
+        code: "invalid_token",
+        message: format!("the credential is not a valid application token: {why}"),
+        hint: Some("application tokens start with toka_ and are shown once, on creation".into()),
+    })?;
+    let digest = opaque::digest(pepper, token);
+    let found: Option<AppToken> = store.read(|tx| {
+        let Some(mut app) = tx.app_token_by_hash(&digest)? else {
+            return Ok(None);
+        };
+        app.roles = tx.roles_of(&app.org, PrincipalKind::Application.as_str(), &app.id)?;
+        Ok(Some(app))
+    })?;
+    let app = found.ok_or_else(|| ControlError::Unauthenticated {
+        code: "unknown_token",
+        message: "the application token is not known to this server".into(),
+        hint: Some("check TOK_TOKEN, or ask for a new token with `tok token create --role`".into()),
+    })?;
+    if let Some(at) = app.revoked_at {
+        return Err(ControlError::Unauthenticated {
+            code: "token_revoked",
+            message: format!(
+                "the application token '{}' was revoked at {}",
+                app.name,
+                rfc3339(at).unwrap_or_default()
+            ),
+            hint: None,
+        });
+    }
+    if let Some(at) = app.expires_at.filter(|at| *at <= now) {
+        return Err(ControlError::Unauthenticated {
+            code: "token_expired",
+            message: format!(
+                "the application token '{}' expired at {}",
+                app.name,
+                rfc3339(at).unwrap_or_default()
+            ),
+            hint: None,
+        });
+    }
+    let due = app
+        .last_used_at
+        .is_none_or(|at| now - at >= LAST_USED_GRANULARITY);
+    let principal = Principal {
+        kind: PrincipalKind::Application,
+        id: app.id,
+        name: app.name,
+        org: app.org,
+        session_id: None,
+        expires_at: app.expires_at,
+        max_expires_at: None,
+        roles: app.roles,
+    };
+    Ok((principal, due))
+}
+
+/// Writes down a use of an application token.
+pub fn touch_app_token<S: Store>(store: &S, id: &str, now: i64) -> ControlResult<()> {
+    store.write(|tx| tx.touch_app_token(id, now))
 }
 
 /// Counts a failed login; the threshold-th consecutive failure locks the account.
@@ -173,6 +351,13 @@ pub fn authenticate<S: Store>(
     token: &str,
     now: i64,
 ) -> ControlResult<Principal> {
+    if token.starts_with("toka_") {
+        let (principal, due) = check_app_token(store, pepper, token, now)?;
+        if due {
+            touch_app_token(store, &principal.id, now)?;
+        }
+        return Ok(principal);
+    }
     let (principal, slide) = check_session(store, pepper, policy, token, now, None)?;
     if let Some(slide) = slide {
         apply_slide(store, &slide, None)?;
@@ -280,12 +465,14 @@ pub fn evaluate(
         (session.expires_at, None)
     };
     let principal = Principal {
-        session_id: session.id.clone(),
-        user_id: session.user_id.clone(),
-        username: session.username.clone(),
+        kind: session.principal_kind,
+        id: session.principal_id.clone(),
+        name: session.principal_name.clone(),
         org: session.org.clone(),
-        expires_at,
-        max_expires_at: session.max_expires_at,
+        session_id: Some(session.id.clone()),
+        expires_at: Some(expires_at),
+        max_expires_at: Some(session.max_expires_at),
+        roles: session.roles.clone(),
     };
     Ok((principal, slide))
 }
@@ -303,9 +490,16 @@ pub fn apply_slide<S: Store>(
     Ok(())
 }
 
-/// Ends the session `token` belongs to.
+/// Ends the session `token` belongs to; an application token used directly has no
+/// session to end (revoke it instead).
 pub fn logout<S: Store>(store: &S, principal: &Principal) -> ControlResult<()> {
-    store.write(|tx| tx.delete_session(&principal.session_id))
+    match &principal.session_id {
+        Some(id) => store.write(|tx| tx.delete_session(id)),
+        None => Err(ControlError::invalid(
+            "an application token has no session to end: revoke it with `tok token delete` \
+             to stop it working",
+        )),
+    }
 }
 
 fn failed() -> ControlError {

@@ -31,7 +31,7 @@ fn db_path(dir: &tempfile::TempDir) -> std::path::PathBuf {
 /// A plane over a SQLite file in `dir` with the user `alice`.
 fn plane(dir: &tempfile::TempDir) -> ControlPlane<SqliteStore> {
     let cp = plane_over(SqliteStore::open(&db_path(dir)).unwrap());
-    cp.create_user(USER, PASSWORD, NOW).unwrap();
+    cp.create_user(USER, PASSWORD, &[], NOW).unwrap();
     cp
 }
 
@@ -91,17 +91,17 @@ fn a_session_slides_with_use_and_lapses_after_the_ttl_without_use() {
     assert_eq!(session.created_at, NOW);
     assert_eq!(session.expires_at, NOW + 1800);
     assert_eq!(session.max_expires_at, NOW + 43_200);
-    assert_eq!(session.username, USER);
+    assert_eq!(session.principal_name, USER);
     assert_eq!(session.org, LOCAL_ORG);
 
     // One second before it lapses, a use extends it to 30 minutes after that use.
     let used = NOW + 29 * 60 + 59;
     let p = auth_at(&cp, &token, used).unwrap();
-    assert_eq!(p.expires_at, NOW + (29 * 60 + 59) + 30 * 60);
-    assert_eq!(p.expires_at, used + 1800);
-    assert_eq!(p.max_expires_at, NOW + 43_200);
-    assert_eq!(p.session_id, session.id);
-    assert_eq!(p.username, USER);
+    assert_eq!(p.expires_at.unwrap(), NOW + (29 * 60 + 59) + 30 * 60);
+    assert_eq!(p.expires_at.unwrap(), used + 1800);
+    assert_eq!(p.max_expires_at.unwrap(), NOW + 43_200);
+    assert_eq!(p.session_id.as_deref(), Some(session.id.as_str()));
+    assert_eq!(p.name, USER);
     assert_eq!(p.org, LOCAL_ORG);
 
     // 30 minutes and a second without use: expired, and the message says so.
@@ -131,7 +131,7 @@ fn a_session_slides_with_use_and_lapses_after_the_ttl_without_use() {
     // ...and is still good one second before.
     let (token, _) = login_at(&cp, USER, PASSWORD, NOW).unwrap();
     let p = auth_at(&cp, &token, NOW + 1800 - 1).unwrap();
-    assert_eq!(p.expires_at, NOW + 1799 + 1800);
+    assert_eq!(p.expires_at.unwrap(), NOW + 1799 + 1800);
 }
 
 #[test]
@@ -148,16 +148,21 @@ fn no_use_extends_a_session_past_its_maximum_lifetime() {
     while t < max {
         let p = auth_at(&cp, &token, t)
             .unwrap_or_else(|e| panic!("use at NOW+{} failed: {e}", t - NOW));
-        assert_eq!(p.max_expires_at, max);
+        assert_eq!(p.max_expires_at.unwrap(), max);
         assert!(
-            p.expires_at <= max,
+            p.expires_at.unwrap() <= max,
             "NOW+{}: {}",
             t - NOW,
-            p.expires_at - NOW
+            p.expires_at.unwrap() - NOW
         );
-        assert_eq!(p.expires_at, (t + 1800).min(max), "use at NOW+{}", t - NOW);
-        assert!(p.expires_at >= last_expiry);
-        last_expiry = p.expires_at;
+        assert_eq!(
+            p.expires_at.unwrap(),
+            (t + 1800).min(max),
+            "use at NOW+{}",
+            t - NOW
+        );
+        assert!(p.expires_at.unwrap() >= last_expiry);
+        last_expiry = p.expires_at.unwrap();
         uses += 1;
         t += 20 * 60;
     }
@@ -221,7 +226,7 @@ impl Store for CountingStore {
 
 fn counting_plane(dir: &tempfile::TempDir) -> ControlPlane<CountingStore> {
     let cp = plane_over(CountingStore::open(&db_path(dir)));
-    cp.create_user(USER, PASSWORD, NOW).unwrap();
+    cp.create_user(USER, PASSWORD, &[], NOW).unwrap();
     cp.store().reset();
     cp
 }
@@ -235,7 +240,7 @@ fn a_small_slide_is_not_written() {
     // First use a minute after login: the expiry moves 60 s (>= 18 s), so it is written.
     cp.store().reset();
     let first = auth_at(&cp, &token, NOW + 60).unwrap();
-    assert_eq!(first.expires_at, NOW + 60 + 1800);
+    assert_eq!(first.expires_at.unwrap(), NOW + 60 + 1800);
     assert_eq!((cp.store().reads(), cp.store().writes()), (1, 1));
 
     // Second use 5 s later: the slide would be 5 s, below the granularity of 1% of the
@@ -244,8 +249,8 @@ fn a_small_slide_is_not_written() {
     // that a session may lapse up to 17 s earlier than "30 minutes after the last use".
     cp.store().reset();
     let second = auth_at(&cp, &token, NOW + 65).unwrap();
-    assert_eq!(second.expires_at, first.expires_at);
-    assert_eq!(second.expires_at, NOW + 60 + 1800);
+    assert_eq!(second.expires_at.unwrap(), first.expires_at.unwrap());
+    assert_eq!(second.expires_at.unwrap(), NOW + 60 + 1800);
     assert_eq!((cp.store().reads(), cp.store().writes()), (1, 0));
 
     // The stored row still holds the first use.
@@ -263,12 +268,12 @@ fn a_small_slide_is_not_written() {
     cp.store().reset();
     assert_eq!(
         auth_at(&cp, &token, NOW + 77).unwrap().expires_at,
-        NOW + 1860
+        Some(NOW + 1860)
     );
     assert_eq!(cp.store().writes(), 0);
     assert_eq!(
         auth_at(&cp, &token, NOW + 78).unwrap().expires_at,
-        NOW + 1878
+        Some(NOW + 1878)
     );
     assert_eq!(cp.store().writes(), 1);
 }
@@ -391,7 +396,7 @@ fn set_password_ends_sessions_unlocks_and_applies_the_policy() {
         Err(ControlError::Invalid(_))
     ));
     let long_name = "alice-the-admin";
-    cp.create_user(long_name, PASSWORD, NOW).unwrap();
+    cp.create_user(long_name, PASSWORD, &[], NOW).unwrap();
     for bad in [long_name, "Alice-The-Admin", " alice-the-admin "] {
         assert!(
             matches!(
@@ -402,7 +407,7 @@ fn set_password_ends_sessions_unlocks_and_applies_the_policy() {
         );
     }
     assert!(matches!(
-        cp.create_user("bob-the-builder", "Bob-The-Builder", NOW),
+        cp.create_user("bob-the-builder", "Bob-The-Builder", &[], NOW),
         Err(ControlError::Invalid(_))
     ));
     // A refused change changes nothing: the session survives, the password stands.
@@ -414,7 +419,7 @@ fn set_password_ends_sessions_unlocks_and_applies_the_policy() {
 fn deleting_a_user_ends_its_sessions_but_the_last_user_stays() {
     let dir = tempfile::tempdir().unwrap();
     let cp = plane(&dir);
-    cp.create_user("bob", PASSWORD, NOW).unwrap();
+    cp.create_user("bob", PASSWORD, &[], NOW).unwrap();
     let (alice_token, _) = login_at(&cp, USER, PASSWORD, NOW).unwrap();
     let (bob_token, _) = login_at(&cp, "bob", PASSWORD, NOW).unwrap();
 
@@ -553,7 +558,7 @@ fn the_cache_saves_reads_but_never_refuses_on_a_stale_row() {
     cp.store().reset();
     let (first, slide) = check(NOW + 1).unwrap();
     assert!(slide.is_none(), "1 s of slide is below the granularity");
-    assert_eq!(first.expires_at, NOW + 1800);
+    assert_eq!(first.expires_at.unwrap(), NOW + 1800);
     assert_eq!(cp.store().reads(), 1);
     check(NOW + 2).unwrap();
     assert_eq!(cp.store().reads(), 1, "the second use came from the cache");
@@ -566,11 +571,11 @@ fn the_cache_saves_reads_but_never_refuses_on_a_stale_row() {
     cp.store().reset();
     let (later, _) = check(NOW + 1900).unwrap();
     assert_eq!(cp.store().reads(), 1, "read again instead of refused");
-    assert_eq!(later.expires_at, NOW + 1900 + 1800);
+    assert_eq!(later.expires_at.unwrap(), NOW + 1900 + 1800);
 
     // A logout on this server forgets the row: the next use is refused.
     auth::logout(cp.store(), &later).unwrap();
-    cache.forget_session(&later.session_id);
+    cache.forget_session(later.session_id.as_deref().unwrap());
     assert_eq!(code_of(check(NOW + 1901)), "unknown_session");
 }
 

@@ -42,6 +42,13 @@ pub enum ControlError {
         message: String,
         hint: Option<String>,
     },
+    /// Authenticated, but the caller's roles do not grant this; the message names the
+    /// action and resource missing.
+    #[error("{message}")]
+    Forbidden {
+        message: String,
+        hint: Option<String>,
+    },
 }
 
 pub type ControlResult<T> = Result<T, ControlError>;
@@ -82,6 +89,9 @@ impl From<ControlError> for Error {
             ControlError::Crypto(_) => Error::other(message).with_code("key_material"),
             ControlError::Unauthenticated { code, hint, .. } => {
                 with_hint(Error::denied(message).with_code(code), hint)
+            }
+            ControlError::Forbidden { hint, .. } => {
+                with_hint(Error::denied(message).with_code("forbidden"), hint)
             }
         }
     }

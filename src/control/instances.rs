@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::error::{ControlError, ControlResult};
 use super::model::{Instance, SigningKey, Token};
+use super::policy::Action;
 use super::{ControlPlane, Store, Tx, ids};
 use crate::jwt::{Algorithm, Family, Signer, check_algorithm};
 use crate::keys;
@@ -82,6 +83,7 @@ pub(super) fn validate_label(what: &str, name: &str) -> ControlResult<()> {
 
 impl<S: Store> ControlPlane<S> {
     pub fn create_instance(&self, spec: &InstanceSpec, now: i64) -> ControlResult<Instance> {
+        self.require_org(Action::InstanceWrite)?;
         let (instance, key) = self.prepare_instance(spec, now)?;
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
@@ -154,6 +156,7 @@ impl<S: Store> ControlPlane<S> {
     }
 
     pub fn instances(&self) -> ControlResult<Vec<Instance>> {
+        self.require_org(Action::InstanceRead)?;
         self.store.read(|tx| {
             let org_id = self.org_id(tx)?;
             tx.instances(&org_id)
@@ -161,15 +164,20 @@ impl<S: Store> ControlPlane<S> {
     }
 
     pub fn instance(&self, name: &str) -> ControlResult<Instance> {
+        self.require_org(Action::InstanceRead)?;
         self.store.read(|tx| self.instance_in(tx, name))
     }
 
-    /// The instance named, or — when `name` is `None` — the only one there is.
-    pub fn pick_instance(&self, name: Option<&str>) -> ControlResult<Instance> {
+    /// The instance named, or — when `name` is `None` — the only one there is. Not an
+    /// operation of its own: callers (tenant create) have checked what they do.
+    pub(super) fn pick_instance(&self, name: Option<&str>) -> ControlResult<Instance> {
         match name {
-            Some(n) => self.instance(n),
+            Some(n) => self.store.read(|tx| self.instance_in(tx, n)),
             None => {
-                let all = self.instances()?;
+                let all = self.store.read(|tx| {
+                    let org_id = self.org_id(tx)?;
+                    tx.instances(&org_id)
+                })?;
                 match all.as_slice() {
                     [one] => Ok(one.clone()),
                     [] => Err(ControlError::NotFound {
@@ -201,6 +209,12 @@ impl<S: Store> ControlPlane<S> {
 
     /// Every key of an instance, newest first (retired ones have `retired_at`).
     pub fn instance_keys(&self, name: &str) -> ControlResult<Vec<SigningKey>> {
+        self.require_org(Action::InstanceRead)?;
+        self.keys_of(name)
+    }
+
+    /// [`Self::instance_keys`] without a check: for the public JWKS.
+    pub(super) fn keys_of(&self, name: &str) -> ControlResult<Vec<SigningKey>> {
         self.store.read(|tx| {
             let instance = self.instance_in(tx, name)?;
             tx.keys(&instance.id)
@@ -210,6 +224,7 @@ impl<S: Store> ControlPlane<S> {
     /// Deletes an instance; with tenants on it, only with `cascade` (their tokens go too).
     /// Returns the number of tenants deleted.
     pub fn delete_instance(&self, name: &str, cascade: bool, now: i64) -> ControlResult<usize> {
+        self.require_org(Action::InstanceWrite)?;
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
             let instance = self.instance_in(tx, name)?;
@@ -268,7 +283,8 @@ impl<S: Store> ControlPlane<S> {
 
     /// Creates a new key with a new `kid`; the old one is retired but kept.
     pub fn rotate_key(&self, name: &str, now: i64) -> ControlResult<Rotation> {
-        let instance = self.instance(name)?;
+        self.require_org(Action::InstanceWrite)?;
+        let instance = self.store.read(|tx| self.instance_in(tx, name))?;
         let spec = InstanceSpec {
             name: name.to_string(),
             algorithm: Some(instance.algorithm),

@@ -2,7 +2,9 @@
 //! an audit record with every change. Storage-agnostic (over [`Store`]) and clock-free:
 //! every rule takes `now` (Unix seconds) as a parameter.
 
+pub mod apptokens;
 pub mod auth;
+mod authz;
 mod error;
 mod ids;
 mod instances;
@@ -23,7 +25,10 @@ pub use error::{ControlError, ControlResult};
 pub use instances::{
     InstanceSpec, KeyImport, Rotation, refuse_while_tenants, validate_instance_name,
 };
-pub use model::{AuditRecord, Instance, Role, Session, SigningKey, Tenant, Token, User};
+pub use model::{
+    AppToken, AuditRecord, Instance, PrincipalKind, Role, Session, SigningKey, Tenant, Token, User,
+};
+use policy::Grants;
 pub use seal::{MASTER_KEY_LEN, MasterKey, Sealer};
 use std::sync::Arc;
 pub use store::{AuditEvent, Store, Tx};
@@ -34,34 +39,64 @@ pub const LOCAL_ORG: &str = "local";
 /// The instance the embedded mode creates on first use.
 pub const LOCAL_INSTANCE: &str = "local";
 
+/// What the owner of `org` holds: Organization Administrator.
+fn owner_grants(org: &str) -> Grants {
+    let name = users::ADMIN_ROLE;
+    Grants::new(
+        vec![name.to_string()],
+        policy::default_role(name, org).into_iter().collect(),
+    )
+}
+
 /// Org names: 1-63 of a-z, 0-9 and '-', starting with a letter or digit.
 pub fn validate_org_name(name: &str) -> ControlResult<()> {
     instances::validate_label("org", name)
 }
 
-/// The control plane for one org, acting for one principal.
+/// The control plane for one org, acting for one principal with its grants.
 pub struct ControlPlane<S: Store> {
     store: S,
     master: Arc<MasterKey>,
     org: String,
     actor: String,
+    /// What the actor may do: every operation checks it first.
+    grants: Arc<Grants>,
     /// Where the request came from (a server's client address), for the audit.
     source: Option<String>,
 }
 
 impl<S: Store> ControlPlane<S> {
+    /// The control plane acting for the org's owner, who holds Organization Administrator:
+    /// the embedded mode's local user, or a server's operator commands (`tok server init`).
     pub fn new(store: S, master: impl Into<Arc<MasterKey>>, org: &str, actor: &str) -> Self {
         ControlPlane {
             store,
             master: master.into(),
             org: org.to_string(),
             actor: actor.to_string(),
+            grants: Arc::new(owner_grants(org)),
             source: None,
         }
     }
 
-    /// The same store and master key, acting in `org` for `actor` from `source`.
-    pub fn acting(&self, org: &str, actor: &str, source: Option<String>) -> Self
+    /// The same store and master key, acting in `org` for `principal` from `source`.
+    pub fn acting(&self, org: &str, principal: &auth::Principal, source: Option<String>) -> Self
+    where
+        S: Clone,
+    {
+        ControlPlane {
+            store: self.store.clone(),
+            master: Arc::clone(&self.master),
+            org: org.to_string(),
+            actor: principal.actor(),
+            grants: Arc::new(principal.grants()),
+            source,
+        }
+    }
+
+    /// The same store and master key, acting for the owner of `org` (public reads such as
+    /// a JWKS, and a server's operator commands).
+    pub fn owner_of(&self, org: &str, actor: &str) -> Self
     where
         S: Clone,
     {
@@ -70,7 +105,8 @@ impl<S: Store> ControlPlane<S> {
             master: Arc::clone(&self.master),
             org: org.to_string(),
             actor: actor.to_string(),
-            source,
+            grants: Arc::new(owner_grants(org)),
+            source: None,
         }
     }
 
@@ -122,6 +158,7 @@ impl<S: Store> ControlPlane<S> {
 
     /// The org's maximum token lifetime in seconds (`None`: no limit).
     pub fn max_token_lifetime(&self) -> ControlResult<Option<i64>> {
+        self.require_org(policy::Action::OrgRead)?;
         self.store.read(|tx| {
             let org_id = self.org_id(tx)?;
             tx.max_token_lifetime(&org_id)
@@ -135,6 +172,7 @@ impl<S: Store> ControlPlane<S> {
                 "the maximum token lifetime must be positive",
             ));
         }
+        self.require_org(policy::Action::OrgWrite)?;
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
             tx.set_max_token_lifetime(&org_id, secs)?;
@@ -152,6 +190,7 @@ impl<S: Store> ControlPlane<S> {
 
     /// Lists the audit trail from `since` (Unix seconds).
     pub fn audit(&self, since: i64) -> ControlResult<Vec<AuditRecord>> {
+        self.require_org(policy::Action::AuditRead)?;
         self.store.read(|tx| {
             let org_id = self.org_id(tx)?;
             tx.audit(&org_id, since)

@@ -46,6 +46,35 @@ pub struct Tenant {
     pub token_count: i64,
 }
 
+/// An application token: an org-level credential that carries roles. Its token and client
+/// secret are stored only as HMACs under the pepper; the client id is public.
+#[derive(Clone)]
+pub struct AppToken {
+    pub id: String,
+    pub org_id: String,
+    pub org: String,
+    pub name: String,
+    pub client_id: String,
+    pub token_hash: Vec<u8>,
+    pub secret_hash: Vec<u8>,
+    pub description: Option<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    /// The roles it carries (filled by the control plane, not stored here).
+    pub roles: Vec<Role>,
+}
+
+impl std::fmt::Debug for AppToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppToken")
+            .field("name", &self.name)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A streaming token's metadata; the token itself is never stored, only its hash.
 #[derive(Debug, Clone)]
 pub struct Token {
@@ -64,6 +93,8 @@ pub struct Token {
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// The roles recorded for the token's subject (filled by the control plane).
+    pub roles: Vec<Role>,
 }
 
 /// One change, written in the same transaction as the change itself.
@@ -95,6 +126,10 @@ pub struct User {
     /// Consecutive failed logins since the last success or lock.
     pub failed_logins: i64,
     pub locked_until: Option<i64>,
+    /// Set while the account is disabled: no login, no session.
+    pub disabled_at: Option<i64>,
+    /// The names of the roles the user holds (filled by the control plane, not stored here).
+    pub roles: Vec<String>,
 }
 
 impl std::fmt::Debug for User {
@@ -106,18 +141,52 @@ impl std::fmt::Debug for User {
     }
 }
 
+/// Who a credential belongs to: a person, or an application token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrincipalKind {
+    User,
+    Application,
+}
+
+impl PrincipalKind {
+    /// The name stored with sessions and role assignments, and shown by `whoami`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalKind::User => "user",
+            PrincipalKind::Application => "application",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PrincipalKind> {
+        match s {
+            "user" => Some(PrincipalKind::User),
+            "application" => Some(PrincipalKind::Application),
+            _ => None,
+        }
+    }
+}
+
+/// Role holders other than principals: streaming tokens record the roles their subject
+/// carries (and, later, service accounts).
+pub const HOLDER_STREAMING_TOKEN: &str = "streaming-token";
+
 /// A session: its token is stored only as an HMAC under the server's pepper.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub id: String,
-    pub user_id: String,
-    pub username: String,
+    pub principal_kind: PrincipalKind,
+    /// The user's or the application token's id.
+    pub principal_id: String,
+    /// The username, or the application token's name.
+    pub principal_name: String,
     pub org: String,
     pub created_at: i64,
     /// Moves forward with each use (the sliding TTL), never past `max_expires_at`.
     pub expires_at: i64,
     pub max_expires_at: i64,
     pub last_used_at: i64,
+    /// The roles the principal holds, read with the session (not stored with it).
+    pub roles: Vec<Role>,
 }
 
 /// A stored answer to a creating request that carried an `Idempotency-Key`.

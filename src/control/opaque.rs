@@ -18,14 +18,25 @@ const CHECK_LEN: usize = 6;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Session,
+    /// An application token, used as a bearer token.
+    Application,
+    /// An application token's client secret, exchanged with its client id for a session.
+    ClientSecret,
 }
 
 impl Kind {
     pub fn prefix(self) -> &'static str {
         match self {
             Kind::Session => "toks",
+            Kind::Application => "toka",
+            Kind::ClientSecret => "tokcs",
         }
     }
+}
+
+/// A new client id: public, so no checksum — `tokci_` and 24 base62 characters.
+pub fn client_id() -> ControlResult<String> {
+    Ok(format!("tokci_{}", random_base62(24)?))
 }
 
 /// A new secret of `kind`.
@@ -116,6 +127,22 @@ mod tests {
         assert!(check(Kind::Session, "toks_").is_err());
         assert!(check(Kind::Session, "").is_err());
         assert_ne!(generate(Kind::Session).unwrap(), s);
+    }
+
+    #[test]
+    fn each_kind_checks_only_its_own_prefix() {
+        for kind in [Kind::Session, Kind::Application, Kind::ClientSecret] {
+            let s = generate(kind).unwrap();
+            assert!(s.starts_with(&format!("{}_", kind.prefix())), "{s}");
+            check(kind, &s).unwrap();
+            for other in [Kind::Session, Kind::Application, Kind::ClientSecret] {
+                if other != kind {
+                    assert!(check(other, &s).is_err(), "{s} is not a {other:?}");
+                }
+            }
+        }
+        let id = client_id().unwrap();
+        assert!(id.starts_with("tokci_") && id.len() == 30, "{id}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
     OrgRead,
+    OrgWrite,
     TenantRead,
     TenantWrite,
     TokenRead,
@@ -47,8 +48,9 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order `tok role` lists them.
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 30] = [
         Action::OrgRead,
+        Action::OrgWrite,
         Action::TenantRead,
         Action::TenantWrite,
         Action::TokenRead,
@@ -82,6 +84,7 @@ impl Action {
     pub fn as_str(self) -> &'static str {
         match self {
             Action::OrgRead => "org-read",
+            Action::OrgWrite => "org-write",
             Action::TenantRead => "tenant-read",
             Action::TenantWrite => "tenant-write",
             Action::TokenRead => "token-read",
@@ -116,6 +119,11 @@ impl Action {
     /// Whether this is a data-plane action (Pulsar or database), not a management one.
     pub fn is_data_plane(self) -> bool {
         self >= Action::Produce
+    }
+
+    /// Whether this is a Pulsar data-plane action (what a streaming token may be for).
+    pub fn is_pulsar(self) -> bool {
+        (Action::Produce..=Action::Packages).contains(&self)
     }
 }
 
@@ -327,6 +335,83 @@ pub struct Policy {
 impl Policy {
     pub fn allows(&self, action: Action, resource: &Resource) -> bool {
         self.actions.contains(&action) && self.resources.iter().any(|r| r.covers(resource))
+    }
+
+    /// What this policy means for a streaming token of `tenant`: its Pulsar actions, on
+    /// the part of its scope inside that tenant (a resource at or above the tenant becomes
+    /// the tenant; one below it, with a tenant pattern that matches, keeps its deeper
+    /// segments). `None` when nothing is left.
+    pub fn within_tenant(&self, org: &str, tenant: &str) -> Option<Policy> {
+        let actions: Vec<Action> = self
+            .actions
+            .iter()
+            .copied()
+            .filter(|a| a.is_pulsar())
+            .collect();
+        let mut resources: Vec<Resource> = Vec::new();
+        for r in &self.resources {
+            if !glob(&r.org, org) {
+                continue;
+            }
+            let scoped = match r.path.first() {
+                None => Resource::org(org).child(Kind::Tenant, tenant),
+                Some((Kind::Tenant, pattern)) if glob(pattern, tenant) => {
+                    let mut path = r.path.clone();
+                    path[0].1 = tenant.to_string();
+                    Resource {
+                        org: org.to_string(),
+                        path,
+                    }
+                }
+                Some(_) => continue,
+            };
+            if !resources.contains(&scoped) {
+                resources.push(scoped);
+            }
+        }
+        (!actions.is_empty() && !resources.is_empty()).then_some(Policy { actions, resources })
+    }
+}
+
+/// What a principal may do: the policies of the roles it holds. A resource pattern with
+/// wildcards is covered only where every name it could match is covered (a `*` in the
+/// pattern asked about is matched only by a `*` of a covering pattern), so checking a new
+/// role, token or assignment against its creator's grants never lets it grant more.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// The roles' names, for messages and `whoami`.
+    pub roles: Vec<String>,
+    pub policies: Vec<Policy>,
+}
+
+/// The first `(action, resource)` a policy grants that the grants do not.
+pub type Missing = (Action, Resource);
+
+impl Grants {
+    pub fn new(roles: Vec<String>, policies: Vec<Policy>) -> Grants {
+        Grants { roles, policies }
+    }
+
+    pub fn allows(&self, action: Action, resource: &Resource) -> bool {
+        allowed(&self.policies, action, resource)
+    }
+
+    /// Whether any policy grants `action` on anything at all.
+    pub fn holds_action(&self, action: Action) -> bool {
+        self.policies.iter().any(|p| p.actions.contains(&action))
+    }
+
+    /// `Ok` when every action of `policy` on every one of its resources is granted here;
+    /// else the first that is not.
+    pub fn covers_policy(&self, policy: &Policy) -> Result<(), Missing> {
+        for action in &policy.actions {
+            for resource in &policy.resources {
+                if !self.allows(*action, resource) {
+                    return Err((*action, resource.clone()));
+                }
+            }
+        }
+        Ok(())
     }
 }
 

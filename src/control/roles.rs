@@ -1,11 +1,11 @@
-//! Roles (issue 5, second step): the built-in roles (the same in every org, never stored)
-//! and the org's custom roles — create, list, get, update, delete — with every action and
-//! resource checked, never silently dropped. Not yet reachable from the CLI or the API.
+//! Roles: the built-in roles (the same in every org, never stored) and the org's custom
+//! roles — create, list, get, update, delete — with every action and resource checked,
+//! never silently dropped, and never granting more than their author holds.
 
 use super::error::{ControlError, ControlResult};
 use super::model::Role;
 use super::policy::{Action, DEFAULT_ROLES, Policy, Resource, default_role};
-use super::{ControlPlane, Store, ids};
+use super::{ControlPlane, Store, Tx, ids};
 
 /// What `role create` asks for: action and resource names as typed.
 #[derive(Debug, Clone, Default)]
@@ -40,7 +40,7 @@ pub fn builtin_id(name: &str) -> String {
 }
 
 /// The built-in role named (case-insensitively) or identified by `name_or_id`.
-fn builtin(org: &str, name_or_id: &str) -> Option<Role> {
+pub(crate) fn builtin(org: &str, name_or_id: &str) -> Option<Role> {
     DEFAULT_ROLES
         .iter()
         .find(|n| n.eq_ignore_ascii_case(name_or_id) || builtin_id(n) == name_or_id)
@@ -58,7 +58,8 @@ fn builtin(org: &str, name_or_id: &str) -> Option<Role> {
         })
 }
 
-fn builtin_description(name: &str) -> &'static str {
+/// What a built-in role is for, in a line.
+pub fn builtin_description(name: &str) -> &'static str {
     match name {
         "Organization Administrator" => "every action on everything in the org",
         "Read Only User" => "reads every management resource; consumes and reads data",
@@ -131,8 +132,42 @@ impl<S: Store> ControlPlane<S> {
         })
     }
 
+    /// The roles `names` (names or ids; built-in names case-insensitively), each once.
+    /// An unknown name is bad input that lists the roles there are.
+    pub(super) fn resolve_roles(
+        &self,
+        tx: &mut dyn Tx,
+        org_id: &str,
+        names: &[String],
+    ) -> ControlResult<Vec<Role>> {
+        let mut roles: Vec<Role> = Vec::new();
+        for name in names {
+            let name = name.trim();
+            let role = match builtin(&self.org, name) {
+                Some(r) => r,
+                None => match tx.role(org_id, name)? {
+                    Some(r) => r,
+                    None => {
+                        let mut known: Vec<String> =
+                            DEFAULT_ROLES.iter().map(|n| (*n).to_string()).collect();
+                        known.extend(tx.roles(org_id)?.into_iter().map(|r| r.name));
+                        return Err(ControlError::invalid(format!(
+                            "unknown role '{name}'; roles are: {}",
+                            known.join(", ")
+                        )));
+                    }
+                },
+            };
+            if !roles.iter().any(|r| r.id == role.id) {
+                roles.push(role);
+            }
+        }
+        Ok(roles)
+    }
+
     /// Built-in roles first (in their fixed order), then the org's custom roles by name.
     pub fn roles(&self) -> ControlResult<Vec<Role>> {
+        self.require_org(Action::RoleRead)?;
         let mut all: Vec<Role> = DEFAULT_ROLES
             .iter()
             .filter_map(|n| builtin(&self.org, n))
@@ -147,6 +182,7 @@ impl<S: Store> ControlPlane<S> {
 
     /// A role by name or id (built-in names match case-insensitively).
     pub fn role(&self, name_or_id: &str) -> ControlResult<Role> {
+        self.require_org(Action::RoleRead)?;
         if let Some(role) = builtin(&self.org, name_or_id) {
             return Ok(role);
         }
@@ -158,8 +194,10 @@ impl<S: Store> ControlPlane<S> {
     }
 
     pub fn create_role(&self, spec: &RoleSpec, now: i64) -> ControlResult<Role> {
+        self.require_org(Action::RoleWrite)?;
         validate_role_name(&spec.name)?;
         let policy = self.policy_for_org(&spec.actions, &spec.resources)?;
+        self.require_within(&format!("role '{}'", spec.name.trim()), &policy)?;
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
             let name = spec.name.trim();
@@ -192,6 +230,7 @@ impl<S: Store> ControlPlane<S> {
         update: &RoleUpdate,
         now: i64,
     ) -> ControlResult<Role> {
+        self.require_org(Action::RoleWrite)?;
         if builtin(&self.org, name_or_id).is_some() {
             return Err(ControlError::invalid(format!(
                 "'{name_or_id}' is a built-in role and cannot be edited"
@@ -215,7 +254,9 @@ impl<S: Store> ControlPlane<S> {
                     .map(|r| r.to_string())
                     .collect(),
             };
+            self.require_within(&format!("role '{}'", role.name), &role.policy)?;
             role.policy = self.policy_for_org(&actions, &resources)?;
+            self.require_within(&format!("role '{}'", role.name), &role.policy)?;
             if update.description.is_some() {
                 role.description.clone_from(&update.description);
             }
@@ -235,6 +276,7 @@ impl<S: Store> ControlPlane<S> {
         force: bool,
         now: i64,
     ) -> ControlResult<Vec<(String, String)>> {
+        self.require_org(Action::RoleWrite)?;
         if builtin(&self.org, name_or_id).is_some() {
             return Err(ControlError::invalid(format!(
                 "'{name_or_id}' is a built-in role and cannot be deleted"
@@ -245,6 +287,7 @@ impl<S: Store> ControlPlane<S> {
             let role = tx
                 .role(&org_id, name_or_id)?
                 .ok_or_else(|| role_not_found(name_or_id))?;
+            self.require_within(&format!("role '{}'", role.name), &role.policy)?;
             let holders = tx.role_holders(&role.id)?;
             if !holders.is_empty() && !force {
                 let named: Vec<String> = holders.iter().map(|(k, n)| format!("{k} {n}")).collect();

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::model::Session;
+use super::model::{PrincipalKind, Session};
 
 /// How long a looked-up session row is reused unless configured otherwise.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(1);
@@ -81,10 +81,20 @@ impl SessionCache {
         }
     }
 
-    /// Forgets every session of one user (logout, password change, user deleted).
-    pub fn forget_user(&self, org: &str, username: &str) {
+    /// Forgets every session of one principal (password change, user deleted or
+    /// disabled, roles changed, application token revoked).
+    pub fn forget_principal(&self, org: &str, kind: PrincipalKind, name: &str) {
         if let Ok(mut entries) = self.entries.lock() {
-            entries.retain(|_, (s, _)| !(s.org == org && s.username == username));
+            entries.retain(|_, (s, _)| {
+                !(s.org == org && s.principal_kind == kind && s.principal_name == name)
+            });
+        }
+    }
+
+    /// Forgets every row (a role's policy changed: any session may hold it).
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
         }
     }
 
@@ -103,13 +113,15 @@ mod tests {
     fn session(id: &str, user: &str, org: &str) -> Session {
         Session {
             id: id.into(),
-            user_id: format!("usr-{user}"),
-            username: user.into(),
+            principal_kind: PrincipalKind::User,
+            principal_id: format!("usr-{user}"),
+            principal_name: user.into(),
             org: org.into(),
             created_at: 0,
             expires_at: 1800,
             max_expires_at: 43_200,
             last_used_at: 0,
+            roles: Vec::new(),
         }
     }
 
@@ -141,12 +153,17 @@ mod tests {
         cache.put(b"b".to_vec(), session("s2", "alice", "acme"), t0);
         cache.put(b"c".to_vec(), session("s3", "alice", "other"), t0);
         cache.put(b"d".to_vec(), session("s4", "bob", "acme"), t0);
-        cache.forget_user("acme", "alice");
+        cache.forget_principal("acme", PrincipalKind::Application, "alice");
+        assert!(cache.get(b"a", t0).is_some(), "same name, another kind");
+        cache.forget_principal("acme", PrincipalKind::User, "alice");
         assert!(cache.get(b"a", t0).is_none() && cache.get(b"b", t0).is_none());
         assert!(cache.get(b"c", t0).is_some(), "same name, other org");
         cache.forget_session("s4");
         assert!(cache.get(b"d", t0).is_none());
         cache.forget(b"c");
+        assert_eq!(cache.entries(), 0);
+        cache.put(b"e".to_vec(), session("s5", "carol", "acme"), t0);
+        cache.clear();
         assert_eq!(cache.entries(), 0);
     }
 

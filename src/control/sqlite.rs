@@ -11,14 +11,15 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::error::{ControlError, ControlResult};
 use super::model::{
-    AuditRecord, IdempotentRequest, Instance, Role, Session, SigningKey, Tenant, Token, User,
+    AppToken, AuditRecord, IdempotentRequest, Instance, PrincipalKind, Role, Session, SigningKey,
+    Tenant, Token, User,
 };
 use super::policy::Policy;
 use super::store::{AuditEvent, Store, Tx};
 use crate::jwt::Algorithm;
 
 /// The schema this binary writes; a database with a higher version is refused.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -134,6 +135,42 @@ const MIGRATIONS: &[&str] = &[
         holder_name TEXT NOT NULL,
         PRIMARY KEY (role_id, holder_kind, holder_id)
     );",
+    // 4: application tokens; sessions of users or application tokens; disabled users;
+    // users made before roles existed were all administrators, and stay so.
+    "ALTER TABLE users ADD COLUMN disabled_at BIGINT;
+    CREATE TABLE app_tokens (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        name TEXT NOT NULL,
+        client_id TEXT NOT NULL UNIQUE,
+        token_hash BLOB NOT NULL UNIQUE,
+        secret_hash BLOB NOT NULL UNIQUE,
+        description TEXT,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT,
+        last_used_at BIGINT,
+        revoked_at BIGINT,
+        UNIQUE (org_id, name)
+    );
+    CREATE TABLE sessions_v4 (
+        id TEXT PRIMARY KEY,
+        token_hash BLOB NOT NULL UNIQUE,
+        principal_kind TEXT NOT NULL,
+        principal_id TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        max_expires_at BIGINT NOT NULL,
+        last_used_at BIGINT NOT NULL
+    );
+    INSERT INTO sessions_v4 SELECT id, token_hash, 'user', user_id, created_at, expires_at,
+        max_expires_at, last_used_at FROM sessions;
+    DROP TABLE sessions;
+    ALTER TABLE sessions_v4 RENAME TO sessions;
+    CREATE INDEX sessions_principal ON sessions (principal_kind, principal_id);
+    INSERT INTO role_assignments (role_id, holder_kind, holder_id, holder_name)
+        SELECT 'builtin:organization-administrator', 'user', id, username FROM users
+        WHERE true ON CONFLICT DO NOTHING;
+    CREATE INDEX role_assignments_holder ON role_assignments (holder_kind, holder_id);",
 ];
 
 pub struct SqliteStore {
@@ -445,6 +482,7 @@ const TOKEN_FROM: &str =
 
 fn token_row(r: &Row<'_>) -> rusqlite::Result<Token> {
     Ok(Token {
+        roles: Vec::new(),
         id: r.get(0)?,
         tenant_id: r.get(1)?,
         tenant: r.get(2)?,
@@ -742,7 +780,7 @@ impl Tx for SqliteTx<'_> {
     fn insert_user(&mut self, u: &User) -> ControlResult<()> {
         self.exec(
             "INSERT INTO users (id, org_id, username, password_hash, created_at, failed_logins, \
-             locked_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+             locked_until, disabled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 u.id,
                 u.org_id,
@@ -750,7 +788,8 @@ impl Tx for SqliteTx<'_> {
                 u.password_hash,
                 u.created_at,
                 u.failed_logins,
-                u.locked_until
+                u.locked_until,
+                u.disabled_at
             ],
         )
         .map(drop)
@@ -772,9 +811,24 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn delete_user(&mut self, user_id: &str) -> ControlResult<()> {
-        self.exec("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+        self.exec(
+            "DELETE FROM sessions WHERE principal_kind = 'user' AND principal_id = ?1",
+            [user_id],
+        )?;
+        self.exec(
+            "DELETE FROM role_assignments WHERE holder_kind = 'user' AND holder_id = ?1",
+            [user_id],
+        )?;
         self.exec("DELETE FROM users WHERE id = ?1", [user_id])
             .map(drop)
+    }
+
+    fn set_user_disabled(&mut self, user_id: &str, disabled_at: Option<i64>) -> ControlResult<()> {
+        self.exec(
+            "UPDATE users SET disabled_at = ?2 WHERE id = ?1",
+            params![user_id, disabled_at],
+        )
+        .map(drop)
     }
 
     fn set_password_hash(&mut self, user_id: &str, hash: &str) -> ControlResult<()> {
@@ -801,12 +855,13 @@ impl Tx for SqliteTx<'_> {
 
     fn insert_session(&mut self, s: &Session, token_hash: &[u8]) -> ControlResult<()> {
         self.exec(
-            "INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, \
-             max_expires_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO sessions (id, token_hash, principal_kind, principal_id, created_at, \
+             expires_at, max_expires_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 s.id,
                 token_hash,
-                s.user_id,
+                s.principal_kind.as_str(),
+                s.principal_id,
                 s.created_at,
                 s.expires_at,
                 s.max_expires_at,
@@ -817,24 +872,42 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn session(&mut self, token_hash: &[u8]) -> ControlResult<Option<Session>> {
-        self.one(
-            "SELECT s.id, s.user_id, u.username, o.name, s.created_at, s.expires_at, \
-             s.max_expires_at, s.last_used_at FROM sessions s JOIN users u ON u.id = s.user_id \
-             JOIN orgs o ON o.id = u.org_id WHERE s.token_hash = ?1",
+        let found = self.one(
+            "SELECT s.id, s.principal_kind, s.principal_id, COALESCE(u.username, a.name), o.name, \
+             s.created_at, s.expires_at, s.max_expires_at, s.last_used_at FROM sessions s \
+             LEFT JOIN users u ON s.principal_kind = 'user' AND u.id = s.principal_id \
+             LEFT JOIN app_tokens a ON s.principal_kind = 'application' AND a.id = s.principal_id \
+             JOIN orgs o ON o.id = COALESCE(u.org_id, a.org_id) \
+             WHERE s.token_hash = ?1 AND u.disabled_at IS NULL AND a.revoked_at IS NULL",
             [token_hash],
             |r| {
-                Ok(Session {
+                let kind: String = r.get(1)?;
+                let Some(principal_kind) = PrincipalKind::parse(&kind) else {
+                    return Ok(None);
+                };
+                Ok(Some(Session {
                     id: r.get(0)?,
-                    user_id: r.get(1)?,
-                    username: r.get(2)?,
-                    org: r.get(3)?,
-                    created_at: r.get(4)?,
-                    expires_at: r.get(5)?,
-                    max_expires_at: r.get(6)?,
-                    last_used_at: r.get(7)?,
-                })
+                    principal_kind,
+                    principal_id: r.get(2)?,
+                    principal_name: r.get(3)?,
+                    org: r.get(4)?,
+                    created_at: r.get(5)?,
+                    expires_at: r.get(6)?,
+                    max_expires_at: r.get(7)?,
+                    last_used_at: r.get(8)?,
+                    roles: Vec::new(),
+                }))
             },
-        )
+        )?;
+        let Some(Some(mut session)) = found else {
+            return Ok(None);
+        };
+        session.roles = self.roles_of(
+            &session.org,
+            session.principal_kind.as_str(),
+            &session.principal_id,
+        )?;
+        Ok(Some(session))
     }
 
     fn touch_session(&mut self, id: &str, expires_at: i64, used_at: i64) -> ControlResult<()> {
@@ -851,8 +924,15 @@ impl Tx for SqliteTx<'_> {
             .map(drop)
     }
 
-    fn delete_sessions_of(&mut self, user_id: &str) -> ControlResult<usize> {
-        self.exec("DELETE FROM sessions WHERE user_id = ?1", [user_id])
+    fn delete_sessions_of(
+        &mut self,
+        kind: PrincipalKind,
+        principal_id: &str,
+    ) -> ControlResult<usize> {
+        self.exec(
+            "DELETE FROM sessions WHERE principal_kind = ?1 AND principal_id = ?2",
+            [kind.as_str(), principal_id],
+        )
     }
 
     fn purge_sessions(&mut self, now: i64) -> ControlResult<usize> {
@@ -1002,7 +1082,160 @@ impl Tx for SqliteTx<'_> {
         )
         .map(drop)
     }
+
+    fn unassign_role(
+        &mut self,
+        role_id: &str,
+        holder_kind: &str,
+        holder_id: &str,
+    ) -> ControlResult<bool> {
+        self.exec(
+            "DELETE FROM role_assignments WHERE role_id = ?1 AND holder_kind = ?2 \
+             AND holder_id = ?3",
+            [role_id, holder_kind, holder_id],
+        )
+        .map(|n| n > 0)
+    }
+
+    fn roles_of(
+        &mut self,
+        org: &str,
+        holder_kind: &str,
+        holder_id: &str,
+    ) -> ControlResult<Vec<Role>> {
+        let sql = format!(
+            "SELECT {ROLE_COLS_R} FROM role_assignments ra LEFT JOIN roles r ON r.id = ra.role_id \
+             WHERE ra.holder_kind = ?1 AND ra.holder_id = ?2"
+        );
+        let rows = self.all(&sql, [holder_kind, holder_id], |r| {
+            let id: String = r.get(0)?;
+            let custom: Option<String> = r.get(1)?;
+            Ok(match custom {
+                Some(_) => Some(role_row_at(r, 1)),
+                None => super::roles::builtin(org, &id).map(Ok),
+            })
+        })?;
+        let mut builtin = Vec::new();
+        let mut custom = Vec::new();
+        for role in rows.into_iter().flatten() {
+            let role = role?;
+            if role.builtin {
+                builtin.push(role);
+            } else {
+                custom.push(role);
+            }
+        }
+        builtin.sort_by_key(|r| {
+            super::policy::DEFAULT_ROLES
+                .iter()
+                .position(|n| *n == r.name)
+        });
+        custom.sort_by(|a, b| a.name.cmp(&b.name));
+        builtin.extend(custom);
+        Ok(builtin)
+    }
+
+    fn holders_of(&mut self, role_id: &str, holder_kind: &str) -> ControlResult<Vec<String>> {
+        self.all(
+            "SELECT holder_id FROM role_assignments WHERE role_id = ?1 AND holder_kind = ?2",
+            [role_id, holder_kind],
+            |r| r.get(0),
+        )
+    }
+
+    fn insert_app_token(&mut self, t: &AppToken) -> ControlResult<()> {
+        self.exec(
+            "INSERT INTO app_tokens (id, org_id, name, client_id, token_hash, secret_hash, \
+             description, created_at, expires_at, last_used_at, revoked_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                t.id,
+                t.org_id,
+                t.name,
+                t.client_id,
+                t.token_hash,
+                t.secret_hash,
+                t.description,
+                t.created_at,
+                t.expires_at,
+                t.last_used_at,
+                t.revoked_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn app_token(&mut self, org_id: &str, key: &str) -> ControlResult<Option<AppToken>> {
+        let sql = format!(
+            "SELECT {APP_COLS} {APP_FROM} WHERE a.org_id = ?1 \
+             AND (a.name = ?2 OR a.client_id = ?2 OR a.id = ?2) ORDER BY a.name = ?2 DESC LIMIT 1"
+        );
+        self.one(&sql, [org_id, key], app_token_row)
+    }
+
+    fn app_token_by_hash(&mut self, token_hash: &[u8]) -> ControlResult<Option<AppToken>> {
+        let sql = format!("SELECT {APP_COLS} {APP_FROM} WHERE a.token_hash = ?1");
+        self.one(&sql, [token_hash], app_token_row)
+    }
+
+    fn app_token_by_client_id(&mut self, client_id: &str) -> ControlResult<Option<AppToken>> {
+        let sql = format!("SELECT {APP_COLS} {APP_FROM} WHERE a.client_id = ?1");
+        self.one(&sql, [client_id], app_token_row)
+    }
+
+    fn app_tokens(&mut self, org_id: &str) -> ControlResult<Vec<AppToken>> {
+        let sql =
+            format!("SELECT {APP_COLS} {APP_FROM} WHERE a.org_id = ?1 ORDER BY a.created_at, a.id");
+        self.all(&sql, [org_id], app_token_row)
+    }
+
+    fn revoke_app_token(&mut self, id: &str, now: i64) -> ControlResult<()> {
+        self.exec(
+            "UPDATE app_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![id, now],
+        )?;
+        self.exec(
+            "DELETE FROM sessions WHERE principal_kind = 'application' AND principal_id = ?1",
+            [id],
+        )
+        .map(drop)
+    }
+
+    fn touch_app_token(&mut self, id: &str, now: i64) -> ControlResult<()> {
+        self.exec(
+            "UPDATE app_tokens SET last_used_at = ?2 WHERE id = ?1 \
+             AND (last_used_at IS NULL OR last_used_at < ?2)",
+            params![id, now],
+        )
+        .map(drop)
+    }
 }
+
+const APP_COLS: &str = "a.id, a.org_id, o.name, a.name, a.client_id, a.token_hash, a.secret_hash, \
+     a.description, a.created_at, a.expires_at, a.last_used_at, a.revoked_at";
+const APP_FROM: &str = "FROM app_tokens a JOIN orgs o ON o.id = a.org_id";
+
+fn app_token_row(r: &Row<'_>) -> rusqlite::Result<AppToken> {
+    Ok(AppToken {
+        id: r.get(0)?,
+        org_id: r.get(1)?,
+        org: r.get(2)?,
+        name: r.get(3)?,
+        client_id: r.get(4)?,
+        token_hash: r.get(5)?,
+        secret_hash: r.get(6)?,
+        description: r.get(7)?,
+        created_at: r.get(8)?,
+        expires_at: r.get(9)?,
+        last_used_at: r.get(10)?,
+        revoked_at: r.get(11)?,
+        roles: Vec::new(),
+    })
+}
+
+/// The assignment's role id, then a custom role's columns (NULL for a built-in role).
+const ROLE_COLS_R: &str = "ra.role_id, r.id, r.org_id, r.name, r.description, r.actions, \
+     r.resources, r.created_at, r.updated_at";
 
 const ROLE_COLS: &str = "id, org_id, name, description, actions, resources, created_at, updated_at";
 
@@ -1018,14 +1251,28 @@ fn resources_json(p: &Policy) -> String {
 
 /// A stored role; a policy that no longer parses is an error, never silently narrowed.
 fn role_row(r: &Row<'_>) -> rusqlite::Result<ControlResult<Role>> {
-    let id: String = r.get(0)?;
-    let (org_id, name, description): (String, String, Option<String>) =
-        (r.get(1)?, r.get(2)?, r.get(3)?);
-    let (actions, resources): (String, String) = (r.get(4)?, r.get(5)?);
-    let (created_at, updated_at): (i64, i64) = (r.get(6)?, r.get(7)?);
+    Ok(role_row_at(r, 0))
+}
+
+/// A role whose columns start at `at`; every failure is a `ControlError`.
+fn role_row_at(r: &Row<'_>, at: usize) -> ControlResult<Role> {
+    let read = || -> rusqlite::Result<_> {
+        Ok((
+            r.get::<_, String>(at)?,
+            r.get::<_, String>(at + 1)?,
+            r.get::<_, String>(at + 2)?,
+            r.get::<_, Option<String>>(at + 3)?,
+            r.get::<_, String>(at + 4)?,
+            r.get::<_, String>(at + 5)?,
+            r.get::<_, i64>(at + 6)?,
+            r.get::<_, i64>(at + 7)?,
+        ))
+    };
+    let (id, org_id, name, description, actions, resources, created_at, updated_at) =
+        read().map_err(db)?;
     let policy = parse_stored_policy(&actions, &resources)
         .map_err(|why| ControlError::store(format!("role {id} holds an unreadable policy: {why}")));
-    Ok(policy.map(|policy| Role {
+    policy.map(|policy| Role {
         id,
         org_id,
         name,
@@ -1034,7 +1281,7 @@ fn role_row(r: &Row<'_>) -> rusqlite::Result<ControlResult<Role>> {
         builtin: false,
         created_at,
         updated_at,
-    }))
+    })
 }
 
 fn parse_stored_policy(actions: &str, resources: &str) -> Result<Policy, String> {
@@ -1053,7 +1300,7 @@ fn parse_stored_policy(actions: &str, resources: &str) -> Result<Policy, String>
 }
 
 const USER_COLS: &str = "u.id, u.org_id, o.name, u.username, u.password_hash, u.created_at, \
-     u.failed_logins, u.locked_until";
+     u.failed_logins, u.locked_until, u.disabled_at";
 const USER_FROM: &str = "FROM users u JOIN orgs o ON o.id = u.org_id";
 
 fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
@@ -1066,5 +1313,7 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
         created_at: r.get(5)?,
         failed_logins: r.get(6)?,
         locked_until: r.get(7)?,
+        disabled_at: r.get(8)?,
+        roles: Vec::new(),
     })
 }

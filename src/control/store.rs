@@ -4,7 +4,8 @@
 
 use super::error::ControlResult;
 use super::model::{
-    AuditRecord, IdempotentRequest, Instance, Role, Session, SigningKey, Tenant, Token, User,
+    AppToken, AuditRecord, IdempotentRequest, Instance, PrincipalKind, Role, Session, SigningKey,
+    Tenant, Token, User,
 };
 
 /// One audit record to write: who, what, when, from where. Never a secret.
@@ -82,8 +83,10 @@ pub trait Tx {
     /// A user of any org (usernames are unique on a server): the login lookup.
     fn user_anywhere(&mut self, username: &str) -> ControlResult<Option<User>>;
     fn users(&mut self, org_id: &str) -> ControlResult<Vec<User>>;
-    /// Deletes a user and its sessions.
+    /// Deletes a user, its sessions and its role assignments.
     fn delete_user(&mut self, user_id: &str) -> ControlResult<()>;
+    /// Disables (`Some(at)`) or enables (`None`) an account.
+    fn set_user_disabled(&mut self, user_id: &str, disabled_at: Option<i64>) -> ControlResult<()>;
     fn set_password_hash(&mut self, user_id: &str, hash: &str) -> ControlResult<()>;
     /// Records the failed-login count and lock after a login attempt.
     fn set_login_state(
@@ -94,11 +97,17 @@ pub trait Tx {
     ) -> ControlResult<()>;
 
     fn insert_session(&mut self, session: &Session, token_hash: &[u8]) -> ControlResult<()>;
+    /// The live session stored under `token_hash` with its principal's roles; `None` when
+    /// unknown, or when its user is disabled or its application token revoked.
     fn session(&mut self, token_hash: &[u8]) -> ControlResult<Option<Session>>;
     fn touch_session(&mut self, id: &str, expires_at: i64, used_at: i64) -> ControlResult<()>;
     fn delete_session(&mut self, id: &str) -> ControlResult<()>;
-    /// Ends every session of a user (a password change); returns how many.
-    fn delete_sessions_of(&mut self, user_id: &str) -> ControlResult<usize>;
+    /// Ends every session of a principal (a password change, a revoked token); returns how many.
+    fn delete_sessions_of(
+        &mut self,
+        kind: PrincipalKind,
+        principal_id: &str,
+    ) -> ControlResult<usize>;
     /// Removes sessions that ended before `now`.
     fn purge_sessions(&mut self, now: i64) -> ControlResult<usize>;
 
@@ -143,4 +152,33 @@ pub trait Tx {
         holder_id: &str,
         holder_name: &str,
     ) -> ControlResult<()>;
+    /// Takes a role away; false when the holder did not hold it.
+    fn unassign_role(
+        &mut self,
+        role_id: &str,
+        holder_kind: &str,
+        holder_id: &str,
+    ) -> ControlResult<bool>;
+    /// The roles a holder holds, built-in ones (for `org`) first, then custom ones by name.
+    fn roles_of(
+        &mut self,
+        org: &str,
+        holder_kind: &str,
+        holder_id: &str,
+    ) -> ControlResult<Vec<Role>>;
+    /// The ids of the holders of one kind that hold a role.
+    fn holders_of(&mut self, role_id: &str, holder_kind: &str) -> ControlResult<Vec<String>>;
+
+    fn insert_app_token(&mut self, token: &AppToken) -> ControlResult<()>;
+    /// An application token of the org by name, client id or id.
+    fn app_token(&mut self, org_id: &str, key: &str) -> ControlResult<Option<AppToken>>;
+    /// The application token whose token has this HMAC (bearer authentication).
+    fn app_token_by_hash(&mut self, token_hash: &[u8]) -> ControlResult<Option<AppToken>>;
+    /// The application token with this client id, in any org (client-credential login).
+    fn app_token_by_client_id(&mut self, client_id: &str) -> ControlResult<Option<AppToken>>;
+    /// The org's application tokens, revoked ones included, oldest first.
+    fn app_tokens(&mut self, org_id: &str) -> ControlResult<Vec<AppToken>>;
+    fn revoke_app_token(&mut self, id: &str, now: i64) -> ControlResult<()>;
+    /// Records a use (callers coalesce: at most one write per token per minute).
+    fn touch_app_token(&mut self, id: &str, now: i64) -> ControlResult<()>;
 }

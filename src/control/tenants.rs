@@ -2,6 +2,7 @@
 
 use super::error::{ControlError, ControlResult};
 use super::model::Tenant;
+use super::policy::Action;
 use super::{ControlPlane, Store, Tx, ids};
 
 /// Pulsar's rule for tenant names (`NamedEntity`): letters, digits and `_ - = : .`,
@@ -24,6 +25,14 @@ pub fn validate_tenant_name(name: &str) -> ControlResult<()> {
     }
 }
 
+pub(super) fn tenant_not_found(name: &str) -> ControlError {
+    ControlError::NotFound {
+        what: "tenant",
+        name: name.to_string(),
+        hint: Some(format!("create it with `tok tenant create {name}`")),
+    }
+}
+
 impl<S: Store> ControlPlane<S> {
     pub fn create_tenant(
         &self,
@@ -33,6 +42,7 @@ impl<S: Store> ControlPlane<S> {
         now: i64,
     ) -> ControlResult<Tenant> {
         validate_tenant_name(name)?;
+        self.require(Action::TenantWrite, &self.tenant_resource(name))?;
         let instance = self.pick_instance(instance)?;
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
@@ -58,33 +68,41 @@ impl<S: Store> ControlPlane<S> {
         })
     }
 
+    /// The tenants the caller may read, of the org or of one instance.
     pub fn tenants(&self, instance: Option<&str>) -> ControlResult<Vec<Tenant>> {
-        self.store.read(|tx| {
+        self.require_somewhere(Action::TenantRead)?;
+        let all = self.store.read(|tx| {
             let org_id = self.org_id(tx)?;
             let instance_id = match instance {
                 Some(name) => Some(self.instance_in(tx, name)?.id),
                 None => None,
             };
             tx.tenants(&org_id, instance_id.as_deref())
-        })
+        })?;
+        Ok(all
+            .into_iter()
+            .filter(|t| self.may(Action::TenantRead, &self.tenant_resource(&t.name)))
+            .collect())
     }
 
     pub fn tenant(&self, name: &str) -> ControlResult<Tenant> {
+        self.require_on(Action::TenantRead, &self.tenant_resource(name), || {
+            tenant_not_found(name)
+        })?;
         self.store.read(|tx| self.tenant_in(tx, name))
     }
 
     pub(super) fn tenant_in(&self, tx: &mut dyn Tx, name: &str) -> ControlResult<Tenant> {
         let org_id = self.org_id(tx)?;
         tx.tenant(&org_id, name)?
-            .ok_or_else(|| ControlError::NotFound {
-                what: "tenant",
-                name: name.to_string(),
-                hint: Some(format!("create it with `tok tenant create {name}`")),
-            })
+            .ok_or_else(|| tenant_not_found(name))
     }
 
     /// Deletes a tenant and its tokens; returns how many live tokens went with it.
     pub fn delete_tenant(&self, name: &str, now: i64) -> ControlResult<i64> {
+        self.require_on(Action::TenantWrite, &self.tenant_resource(name), || {
+            tenant_not_found(name)
+        })?;
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
             let tenant = self.tenant_in(tx, name)?;

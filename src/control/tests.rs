@@ -23,6 +23,7 @@ fn spec(tenant: &str, name: &str, expiry: Expiry) -> TokenSpec {
         subject: None,
         description: None,
         expiry,
+        roles: Vec::new(),
     }
 }
 

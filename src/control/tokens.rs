@@ -5,8 +5,10 @@ use aws_lc_rs::digest;
 use serde_json::{Map, Value};
 
 use super::error::{ControlError, ControlResult};
-use super::model::Token;
-use super::{ControlPlane, Store, ids};
+use super::model::{HOLDER_STREAMING_TOKEN, Role, Token};
+use super::policy::{Action, Policy};
+use super::tenants::tenant_not_found;
+use super::{ControlPlane, Store, Tx, ids};
 use crate::duration::Expiry;
 
 /// What `token create` asks for.
@@ -19,6 +21,8 @@ pub struct TokenSpec {
     pub subject: Option<String>,
     pub description: Option<String>,
     pub expiry: Expiry,
+    /// Roles recorded for the token's subject (names or ids).
+    pub roles: Vec<String>,
 }
 
 /// A token as created: its record and the JWT, shown once.
@@ -44,8 +48,17 @@ pub fn validate_token_name(name: &str) -> ControlResult<()> {
     }
 }
 
+/// What a streaming token of `tenant` whose subject carries `roles` may do: each role's
+/// Pulsar actions, within the tenant.
+pub fn effective_permissions(roles: &[Role], org: &str, tenant: &str) -> Vec<Policy> {
+    roles
+        .iter()
+        .filter_map(|r| r.policy.within_tenant(org, tenant))
+        .collect()
+}
+
 /// Enforces the org's maximum lifetime: `never` and longer expiries are refused.
-fn check_lifetime(max: Option<i64>, expiry: Expiry, now: i64) -> ControlResult<()> {
+pub(super) fn check_lifetime(max: Option<i64>, expiry: Expiry, now: i64) -> ControlResult<()> {
     let Some(max) = max else { return Ok(()) };
     let too_long = match expiry {
         Expiry::Never => true,
@@ -73,7 +86,25 @@ fn token_not_found(tenant: &str, name_or_id: &str) -> ControlError {
 
 impl<S: Store> ControlPlane<S> {
     pub fn create_token(&self, spec: &TokenSpec, now: i64) -> ControlResult<CreatedToken> {
-        let tenant = self.tenant(&spec.tenant)?;
+        self.require_on(
+            Action::TokenWrite,
+            &self.tenant_resource(&spec.tenant),
+            || tenant_not_found(&spec.tenant),
+        )?;
+        let (tenant, roles) = self.store.read(|tx| {
+            let tenant = self.tenant_in(tx, &spec.tenant)?;
+            let org_id = self.org_id(tx)?;
+            Ok((tenant, self.resolve_roles(tx, &org_id, &spec.roles)?))
+        })?;
+        for (role, scoped) in roles.iter().zip(
+            roles
+                .iter()
+                .map(|r| r.policy.within_tenant(&self.org, &tenant.name)),
+        ) {
+            if let Some(scoped) = scoped {
+                self.require_within(&format!("role '{}'", role.name), &scoped)?;
+            }
+        }
         let name = match &spec.name {
             Some(n) => n.clone(),
             None => format!("{}-{}", tenant.name, ids::random_hex(3)),
@@ -88,7 +119,9 @@ impl<S: Store> ControlPlane<S> {
         {
             return Err(ControlError::invalid("the expiry is not in the future"));
         }
-        let instance = self.instance(&tenant.instance)?;
+        let instance = self
+            .store
+            .read(|tx| self.instance_in(tx, &tenant.instance))?;
         let signer = self.signer(&instance)?;
         let id = ids::new_id("tok");
         let mut claims = Map::new();
@@ -127,6 +160,7 @@ impl<S: Store> ControlPlane<S> {
             expires_at,
             last_used_at: None,
             revoked_at: None,
+            roles,
         };
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
@@ -146,40 +180,71 @@ impl<S: Store> ControlPlane<S> {
                 ));
             }
             tx.insert_token(&record)?;
-            let detail = format!("subject {}, kid {}", record.subject, record.kid);
             let target = format!("{}/{}", tenant.name, name);
+            for role in &record.roles {
+                tx.assign_role(&role.id, HOLDER_STREAMING_TOKEN, &record.id, &target)?;
+            }
+            let mut detail = format!("subject {}, kid {}", record.subject, record.kid);
+            if !record.roles.is_empty() {
+                let names: Vec<&str> = record.roles.iter().map(|r| r.name.as_str()).collect();
+                detail.push_str(&format!(", roles {}", names.join(", ")));
+            }
             self.audit_write(tx, &org_id, now, "token.create", &target, Some(&detail))?;
             Ok(())
         })?;
         Ok(CreatedToken { record, jwt })
     }
 
-    /// Tokens of one tenant, or of the whole org; revoked ones included.
+    /// Streaming tokens of one tenant, or of every tenant the caller may read tokens of;
+    /// revoked ones included.
     pub fn tokens(&self, tenant: Option<&str>) -> ControlResult<Vec<Token>> {
+        match tenant {
+            Some(t) => self.require_on(Action::TokenRead, &self.tenant_resource(t), || {
+                tenant_not_found(t)
+            })?,
+            None => self.require_somewhere(Action::TokenRead)?,
+        }
         self.store.read(|tx| {
             let org_id = self.org_id(tx)?;
             let tenant_id = match tenant {
                 Some(t) => Some(self.tenant_in(tx, t)?.id),
                 None => None,
             };
-            tx.tokens(&org_id, tenant_id.as_deref())
+            let mut tokens = tx.tokens(&org_id, tenant_id.as_deref())?;
+            tokens.retain(|k| self.may(Action::TokenRead, &self.tenant_resource(&k.tenant)));
+            for token in &mut tokens {
+                token.roles = tx.roles_of(&self.org, HOLDER_STREAMING_TOKEN, &token.id)?;
+            }
+            Ok(tokens)
         })
     }
 
     pub fn token(&self, tenant: &str, name_or_id: &str) -> ControlResult<Token> {
+        self.require_on(Action::TokenRead, &self.tenant_resource(tenant), || {
+            tenant_not_found(tenant)
+        })?;
         self.store.read(|tx| {
-            // One lookup when it exists; otherwise find out which part is missing.
-            if let Some(token) = tx.token_by_names(&self.org, tenant, name_or_id)? {
-                return Ok(token);
-            }
-            let tenant = self.tenant_in(tx, tenant)?;
-            tx.token(&tenant.id, name_or_id)?
-                .ok_or_else(|| token_not_found(&tenant.name, name_or_id))
+            let mut token = self.token_in(tx, tenant, name_or_id)?;
+            token.roles = tx.roles_of(&self.org, HOLDER_STREAMING_TOKEN, &token.id)?;
+            Ok(token)
         })
+    }
+
+    fn token_in(&self, tx: &mut dyn Tx, tenant: &str, name_or_id: &str) -> ControlResult<Token> {
+        // One lookup when it exists; otherwise find out which part is missing.
+        if let Some(token) = tx.token_by_names(&self.org, tenant, name_or_id)? {
+            return Ok(token);
+        }
+        let tenant = self.tenant_in(tx, tenant)?;
+        tx.token(&tenant.id, name_or_id)?
+            .ok_or_else(|| token_not_found(&tenant.name, name_or_id))
     }
 
     /// Revokes a token: it stays listed with `revoked_at` (for the revocation feed).
     pub fn revoke_token(&self, tenant: &str, name_or_id: &str, now: i64) -> ControlResult<Token> {
+        self.require_on(Action::TokenWrite, &self.tenant_resource(tenant), || {
+            tenant_not_found(tenant)
+        })?;
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
             let t = self.tenant_in(tx, tenant)?;
@@ -189,6 +254,7 @@ impl<S: Store> ControlPlane<S> {
                 .ok_or_else(|| token_not_found(&t.name, name_or_id))?;
             tx.revoke_token(&token.id, now)?;
             token.revoked_at = Some(now);
+            token.roles = tx.roles_of(&self.org, HOLDER_STREAMING_TOKEN, &token.id)?;
             let target = format!("{}/{}", t.name, token.name);
             self.audit_write(tx, &org_id, now, "token.delete", &target, Some(&token.id))?;
             Ok(token)

@@ -1,14 +1,16 @@
-//! Users of a server's org: Argon2id password hashes, a password policy, and the
-//! built-in administrator role (the roles issue generalises it).
+//! Users of a server's org: Argon2id password hashes, a password policy, the roles they
+//! hold, and accounts disabled by an administrator.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
 use super::error::{ControlError, ControlResult};
-use super::model::User;
-use super::{ControlPlane, Store, ids};
+use super::model::{PrincipalKind, Role, User};
+use super::policy::Action;
+use super::roles::builtin_id;
+use super::{ControlPlane, Store, Tx, ids};
 
-/// The one role users hold until custom roles exist.
+/// The built-in role that may do everything in its org (a server's first user holds it).
 pub const ADMIN_ROLE: &str = "Organization Administrator";
 
 /// Shortest password accepted.
@@ -74,10 +76,29 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 impl<S: Store> ControlPlane<S> {
-    /// Creates a user of this org with the administrator role.
-    pub fn create_user(&self, username: &str, password: &str, now: i64) -> ControlResult<User> {
+    /// Whether the caller is the user `username` (who may read itself and change its own
+    /// password without `user-read` / `user-write`).
+    fn is_self(&self, username: &str) -> bool {
+        self.actor.strip_prefix("user:") == Some(username)
+    }
+
+    /// Creates a user of this org holding `roles` (names or ids), each of which the caller
+    /// must hold the grants of itself.
+    pub fn create_user(
+        &self,
+        username: &str,
+        password: &str,
+        roles: &[String],
+        now: i64,
+    ) -> ControlResult<User> {
+        self.require_org(Action::UserWrite)?;
         validate_username(username)?;
         check_password(username, password)?;
+        let roles = self.store.read(|tx| {
+            let org_id = self.org_id(tx)?;
+            self.resolve_roles(tx, &org_id, roles)
+        })?;
+        self.require_roles_within(&roles)?;
         let hash = hash_password(password)?;
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
@@ -101,36 +122,106 @@ impl<S: Store> ControlPlane<S> {
                 created_at: now,
                 failed_logins: 0,
                 locked_until: None,
+                disabled_at: None,
+                roles: roles.iter().map(|r| r.name.clone()).collect(),
             };
             tx.insert_user(&user)?;
-            self.audit_write(tx, &org_id, now, "user.create", username, None)?;
+            for role in &roles {
+                tx.assign_role(&role.id, HOLDER_USER, &user.id, username)?;
+            }
+            let detail = roles_detail(&user.roles);
+            self.audit_write(tx, &org_id, now, "user.create", username, Some(&detail))?;
             Ok(user)
         })
     }
 
     pub fn users(&self) -> ControlResult<Vec<User>> {
+        self.require_org(Action::UserRead)?;
         self.store.read(|tx| {
             let org_id = self.org_id(tx)?;
-            tx.users(&org_id)
+            let mut users = tx.users(&org_id)?;
+            for user in &mut users {
+                user.roles = role_names(tx.roles_of(&self.org, HOLDER_USER, &user.id)?);
+            }
+            Ok(users)
         })
     }
 
     pub fn user(&self, username: &str) -> ControlResult<User> {
+        if !self.is_self(username) {
+            self.require_org(Action::UserRead)?;
+        }
         self.store.read(|tx| {
-            let org_id = self.org_id(tx)?;
-            tx.user(&org_id, username)?
-                .ok_or_else(|| user_not_found(username))
+            let (user, roles) = self.user_in(tx, username)?;
+            Ok(User {
+                roles: role_names(roles),
+                ..user
+            })
         })
     }
 
-    /// Deletes a user and ends its sessions; the org's last user is kept (nobody could
-    /// log in to manage it afterwards).
+    /// A user of the org and the roles it holds.
+    fn user_in(&self, tx: &mut dyn Tx, username: &str) -> ControlResult<(User, Vec<Role>)> {
+        let org_id = self.org_id(tx)?;
+        let user = tx
+            .user(&org_id, username)?
+            .ok_or_else(|| user_not_found(username))?;
+        let roles = tx.roles_of(&self.org, HOLDER_USER, &user.id)?;
+        Ok((user, roles))
+    }
+
+    /// Refuses a change to another user unless the caller holds everything that user's
+    /// roles grant: nobody takes over or removes someone who may do more than they may.
+    fn require_over(&self, username: &str, roles: &[Role]) -> ControlResult<()> {
+        for role in roles {
+            self.require_within(
+                &format!(
+                    "changes to user '{username}', who holds role '{}'",
+                    role.name
+                ),
+                &role.policy,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Refuses to leave the org without an enabled user holding Organization
+    /// Administrator once `user_id` stops counting.
+    fn keep_an_admin(&self, tx: &mut dyn Tx, user_id: &str, doing: &str) -> ControlResult<()> {
+        let org_id = self.org_id(tx)?;
+        let admin_id = builtin_id(ADMIN_ROLE);
+        let admins = tx.holders_of(&admin_id, HOLDER_USER)?;
+        if !admins.iter().any(|id| id == user_id) {
+            return Ok(());
+        }
+        let others = tx
+            .users(&org_id)?
+            .into_iter()
+            .filter(|u| u.id != user_id && u.disabled_at.is_none() && admins.contains(&u.id))
+            .count();
+        if others == 0 {
+            return Err(ControlError::conflict(
+                format!(
+                    "{doing} would leave org '{}' without an enabled user holding \
+                     {ADMIN_ROLE}",
+                    self.org
+                ),
+                Some(format!(
+                    "grant {ADMIN_ROLE} to another user first with `tok user grant-role`"
+                )),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Deletes a user and ends its sessions; the org's last user, and its last enabled
+    /// administrator, are kept (nobody could manage the org afterwards).
     pub fn delete_user(&self, username: &str, now: i64) -> ControlResult<()> {
+        self.require_org(Action::UserWrite)?;
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
-            let user = tx
-                .user(&org_id, username)?
-                .ok_or_else(|| user_not_found(username))?;
+            let (user, roles) = self.user_in(tx, username)?;
+            self.require_over(username, &roles)?;
             if tx.users(&org_id)?.len() == 1 {
                 return Err(ControlError::conflict(
                     format!(
@@ -141,6 +232,7 @@ impl<S: Store> ControlPlane<S> {
                     Some("create another administrator first with `tok user create`".into()),
                 ));
             }
+            self.keep_an_admin(tx, &user.id, &format!("deleting '{username}'"))?;
             tx.delete_user(&user.id)?;
             self.audit_write(tx, &org_id, now, "user.delete", username, None)
         })
@@ -149,15 +241,24 @@ impl<S: Store> ControlPlane<S> {
     /// Replaces a user's password, unlocks the account and ends its sessions; returns how
     /// many sessions ended.
     pub fn set_password(&self, username: &str, password: &str, now: i64) -> ControlResult<usize> {
+        let own = self.is_self(username);
+        if !own {
+            self.require_org(Action::UserWrite)?;
+        }
         check_password(username, password)?;
+        if !own {
+            let (_, roles) = self.store.read(|tx| self.user_in(tx, username))?;
+            self.require_over(username, &roles)?;
+        }
         let hash = hash_password(password)?;
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
-            let user = tx
-                .user(&org_id, username)?
-                .ok_or_else(|| user_not_found(username))?;
+            let (user, roles) = self.user_in(tx, username)?;
+            if !own {
+                self.require_over(username, &roles)?;
+            }
             tx.set_password_hash(&user.id, &hash)?;
-            let ended = tx.delete_sessions_of(&user.id)?;
+            let ended = tx.delete_sessions_of(PrincipalKind::User, &user.id)?;
             let detail = format!("{ended} session(s) ended");
             self.audit_write(
                 tx,
@@ -169,6 +270,137 @@ impl<S: Store> ControlPlane<S> {
             )?;
             Ok(ended)
         })
+    }
+
+    /// Grants a role to a user; granting one it holds already changes nothing. Returns
+    /// the user and whether the role was new to it.
+    pub fn grant_role(&self, username: &str, role: &str, now: i64) -> ControlResult<(User, bool)> {
+        self.require_org(Action::UserWrite)?;
+        self.store.write(|tx| {
+            let org_id = self.org_id(tx)?;
+            let (user, mut roles) = self.user_in(tx, username)?;
+            let role = self
+                .resolve_roles(tx, &org_id, &[role.to_string()])?
+                .remove(0);
+            self.require_roles_within(std::slice::from_ref(&role))?;
+            let new = !roles.iter().any(|r| r.id == role.id);
+            if new {
+                tx.assign_role(&role.id, HOLDER_USER, &user.id, username)?;
+                self.audit_write(
+                    tx,
+                    &org_id,
+                    now,
+                    "user.grant-role",
+                    username,
+                    Some(&role.name),
+                )?;
+                roles = tx.roles_of(&self.org, HOLDER_USER, &user.id)?;
+            }
+            Ok((
+                User {
+                    roles: role_names(roles),
+                    ..user
+                },
+                new,
+            ))
+        })
+    }
+
+    /// Takes a role from a user. The caller must hold what the role grants, and the org
+    /// keeps an enabled administrator.
+    pub fn revoke_role(&self, username: &str, role: &str, now: i64) -> ControlResult<User> {
+        self.require_org(Action::UserWrite)?;
+        self.store.write(|tx| {
+            let org_id = self.org_id(tx)?;
+            let (user, _) = self.user_in(tx, username)?;
+            let role = self
+                .resolve_roles(tx, &org_id, &[role.to_string()])?
+                .remove(0);
+            self.require_roles_within(std::slice::from_ref(&role))?;
+            if role.name == ADMIN_ROLE {
+                self.keep_an_admin(
+                    tx,
+                    &user.id,
+                    &format!("taking {ADMIN_ROLE} from '{username}'"),
+                )?;
+            }
+            if !tx.unassign_role(&role.id, HOLDER_USER, &user.id)? {
+                return Err(ControlError::NotFound {
+                    what: "role assignment",
+                    name: format!("{username}: {}", role.name),
+                    hint: Some(format!(
+                        "`tok user get {username}` lists the roles it holds"
+                    )),
+                });
+            }
+            self.audit_write(
+                tx,
+                &org_id,
+                now,
+                "user.revoke-role",
+                username,
+                Some(&role.name),
+            )?;
+            let roles = tx.roles_of(&self.org, HOLDER_USER, &user.id)?;
+            Ok(User {
+                roles: role_names(roles),
+                ..user
+            })
+        })
+    }
+
+    /// Disables (`disable`) or enables an account. A disabled user cannot log in and its
+    /// sessions end at once; the org keeps an enabled administrator.
+    pub fn set_user_disabled(
+        &self,
+        username: &str,
+        disable: bool,
+        now: i64,
+    ) -> ControlResult<User> {
+        self.require_org(Action::UserWrite)?;
+        self.store.write(|tx| {
+            let org_id = self.org_id(tx)?;
+            let (mut user, roles) = self.user_in(tx, username)?;
+            self.require_over(username, &roles)?;
+            if disable {
+                self.keep_an_admin(tx, &user.id, &format!("disabling '{username}'"))?;
+            }
+            let at = disable.then_some(user.disabled_at.unwrap_or(now));
+            if at != user.disabled_at {
+                tx.set_user_disabled(&user.id, at)?;
+                let mut detail = None;
+                if disable {
+                    let ended = tx.delete_sessions_of(PrincipalKind::User, &user.id)?;
+                    detail = Some(format!("{ended} session(s) ended"));
+                }
+                let action = if disable {
+                    "user.disable"
+                } else {
+                    "user.enable"
+                };
+                self.audit_write(tx, &org_id, now, action, username, detail.as_deref())?;
+                user.disabled_at = at;
+            }
+            Ok(User {
+                roles: role_names(roles),
+                ..user
+            })
+        })
+    }
+}
+
+/// How a user is recorded as a role holder.
+pub const HOLDER_USER: &str = "user";
+
+fn role_names(roles: Vec<Role>) -> Vec<String> {
+    roles.into_iter().map(|r| r.name).collect()
+}
+
+fn roles_detail(roles: &[String]) -> String {
+    if roles.is_empty() {
+        "no roles".to_string()
+    } else {
+        format!("roles {}", roles.join(", "))
     }
 }
 

@@ -5,10 +5,12 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use super::apptokens::AppTokenSpec;
 use super::error::{ControlError, ControlResult};
 use super::instances::{InstanceSpec, KeyImport};
-use super::tokens::TokenSpec;
-use super::users::ADMIN_ROLE;
+use super::policy::Policy;
+use super::roles::{RoleSpec, RoleUpdate};
+use super::tokens::{TokenSpec, effective_permissions};
 use super::{ControlPlane, Store, model as rec};
 use crate::duration::{format_duration, parse_expiry};
 use crate::jwt::Algorithm;
@@ -51,23 +53,86 @@ impl From<rec::Tenant> for model::Tenant {
     }
 }
 
-impl From<rec::Token> for model::Token {
-    fn from(t: rec::Token) -> Self {
-        model::Token {
-            id: t.id,
-            name: t.name,
-            kind: "streaming".into(),
-            tenant: t.tenant,
-            instance: t.instance,
-            subject: t.subject,
-            roles: Vec::new(),
-            client_id: None,
-            description: t.description,
-            created_at: t.created_at,
-            expires_at: t.expires_at,
-            last_used_at: t.last_used_at,
-            revoked_at: t.revoked_at,
-            token: None,
+/// Every `(action, resource)` pair of some policies, each once, in order.
+pub fn permissions<'a>(policies: impl IntoIterator<Item = &'a Policy>) -> Vec<model::Permission> {
+    let mut out: Vec<model::Permission> = Vec::new();
+    for p in policies {
+        for r in &p.resources {
+            for a in &p.actions {
+                let perm = model::Permission {
+                    action: a.to_string(),
+                    resource: r.to_string(),
+                };
+                if !out.contains(&perm) {
+                    out.push(perm);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A streaming token as shown: its roles, and what they let it do within its tenant.
+pub fn token_view(t: rec::Token, org: &str) -> model::Token {
+    let scoped = effective_permissions(&t.roles, org, &t.tenant);
+    model::Token {
+        id: t.id,
+        name: t.name,
+        kind: "streaming".into(),
+        tenant: Some(t.tenant),
+        instance: Some(t.instance),
+        subject: Some(t.subject),
+        roles: t.roles.into_iter().map(|r| r.name).collect(),
+        permissions: permissions(&scoped),
+        client_id: None,
+        description: t.description,
+        created_at: t.created_at,
+        expires_at: t.expires_at,
+        last_used_at: t.last_used_at,
+        revoked_at: t.revoked_at,
+        token: None,
+        client_secret: None,
+    }
+}
+
+/// An application token as shown (never its secrets).
+pub fn app_token_view(t: rec::AppToken) -> model::Token {
+    let perms = permissions(t.roles.iter().map(|r| &r.policy));
+    model::Token {
+        id: t.id,
+        name: t.name,
+        kind: "application".into(),
+        tenant: None,
+        instance: None,
+        subject: None,
+        roles: t.roles.into_iter().map(|r| r.name).collect(),
+        permissions: perms,
+        client_id: Some(t.client_id),
+        description: t.description,
+        created_at: t.created_at,
+        expires_at: t.expires_at,
+        last_used_at: t.last_used_at,
+        revoked_at: t.revoked_at,
+        token: None,
+        client_secret: None,
+    }
+}
+
+impl From<rec::Role> for model::Role {
+    fn from(r: rec::Role) -> Self {
+        let stamp = |at: i64| (!r.builtin).then_some(at);
+        model::Role {
+            created_at: stamp(r.created_at),
+            updated_at: stamp(r.updated_at),
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            builtin: r.builtin,
+            policy: model::RolePolicy {
+                effect: "allow".into(),
+                actions: r.policy.actions.iter().map(ToString::to_string).collect(),
+                resources: r.policy.resources.iter().map(ToString::to_string).collect(),
+            },
         }
     }
 }
@@ -90,9 +155,10 @@ impl From<rec::AuditRecord> for model::AuditEntry {
 pub fn user_view(u: rec::User, now: i64) -> model::User {
     model::User {
         username: u.username,
-        roles: vec![ADMIN_ROLE.to_string()],
+        roles: u.roles,
         created_at: u.created_at,
         locked_until: u.locked_until.filter(|until| *until > now),
+        disabled_at: u.disabled_at,
     }
 }
 
@@ -108,7 +174,11 @@ impl<S: Store> ControlPlane<S> {
 
     pub fn update_org(&self, req: &model::OrgUpdate, now: i64) -> ControlResult<model::Org> {
         self.set_max_token_lifetime(req.max_token_lifetime_seconds, now)?;
-        self.org_info()
+        Ok(model::Org {
+            name: self.org.clone(),
+            max_token_lifetime: req.max_token_lifetime_seconds.map(format_duration),
+            max_token_lifetime_seconds: req.max_token_lifetime_seconds,
+        })
     }
 
     pub fn audit_entries(&self, since: i64) -> ControlResult<Vec<model::AuditEntry>> {
@@ -190,8 +260,9 @@ impl<S: Store> ControlPlane<S> {
     }
 
     /// The JSON Web Key Set of an instance: every key with a public half, active first.
+    /// Public: no check (brokers and gateways fetch it without credentials).
     pub fn jwks(&self, name: &str) -> ControlResult<serde_json::Value> {
-        let keys = self.instance_keys(name)?;
+        let keys = self.keys_of(name)?;
         let mut jwks = Vec::new();
         for key in keys {
             if let Some(der) = &key.public_der {
@@ -270,19 +341,57 @@ impl<S: Store> ControlPlane<S> {
             subject: req.subject.clone(),
             description: req.description.clone(),
             expiry,
+            roles: req.roles.clone(),
         };
         let created = self.create_token(&spec, now)?;
-        let mut view = model::Token::from(created.record);
+        let mut view = token_view(created.record, &self.org);
         view.token = Some(created.jwt);
         Ok(view)
     }
 
-    pub fn tokens_info(&self, tenant: Option<&str>) -> ControlResult<Vec<model::Token>> {
-        Ok(self.tokens(tenant)?.into_iter().map(Into::into).collect())
+    /// Streaming tokens (of one tenant, or of every tenant), then — when `kind` allows and
+    /// no tenant is named — the org's application tokens.
+    pub fn tokens_info(
+        &self,
+        tenant: Option<&str>,
+        kind: Option<&str>,
+    ) -> ControlResult<Vec<model::Token>> {
+        let (streaming, application) = match kind {
+            None => (true, tenant.is_none()),
+            Some("streaming") => (true, false),
+            Some("application") if tenant.is_none() => (false, true),
+            Some("application") => {
+                return Err(ControlError::invalid(
+                    "application tokens belong to the org, not a tenant: leave out --tenant",
+                ));
+            }
+            Some(other) => {
+                return Err(ControlError::invalid(format!(
+                    "unknown token type '{other}': use streaming or application"
+                )));
+            }
+        };
+        let mut out = Vec::new();
+        if streaming {
+            out.extend(
+                self.tokens(tenant)?
+                    .into_iter()
+                    .map(|t| token_view(t, &self.org)),
+            );
+        }
+        if application {
+            // Someone who may read only some tenants' tokens still sees those.
+            let org_wide = self.may(super::policy::Action::TokenRead, &self.org_resource());
+            if org_wide || kind == Some("application") {
+                out.extend(self.app_tokens()?.into_iter().map(app_token_view));
+            }
+        }
+        Ok(out)
     }
 
     pub fn token_info(&self, tenant: &str, name_or_id: &str) -> ControlResult<model::Token> {
-        self.token(tenant, name_or_id).map(Into::into)
+        self.token(tenant, name_or_id)
+            .map(|t| token_view(t, &self.org))
     }
 
     pub fn revoke_token_req(
@@ -291,11 +400,122 @@ impl<S: Store> ControlPlane<S> {
         name_or_id: &str,
         now: i64,
     ) -> ControlResult<model::Token> {
-        self.revoke_token(tenant, name_or_id, now).map(Into::into)
+        self.revoke_token(tenant, name_or_id, now)
+            .map(|t| token_view(t, &self.org))
+    }
+
+    pub fn create_app_token_req(
+        &self,
+        req: &model::CreateAppToken,
+        now: i64,
+    ) -> ControlResult<model::Token> {
+        let expiry = parse_expiry(req.expires.as_deref().unwrap_or("never"), now)
+            .map_err(ControlError::Invalid)?;
+        let spec = AppTokenSpec {
+            name: req.name.clone(),
+            description: req.description.clone(),
+            roles: req.roles.clone(),
+            expiry,
+        };
+        let created = self.create_app_token(&spec, now)?;
+        let mut view = app_token_view(created.record);
+        view.token = Some(created.token);
+        view.client_secret = Some(created.client_secret);
+        Ok(view)
+    }
+
+    pub fn app_token_info(&self, key: &str) -> ControlResult<model::Token> {
+        self.app_token(key).map(app_token_view)
+    }
+
+    pub fn revoke_app_token_req(&self, key: &str, now: i64) -> ControlResult<model::Token> {
+        self.revoke_app_token(key, now).map(app_token_view)
+    }
+
+    pub fn roles_info(&self) -> ControlResult<Vec<model::Role>> {
+        Ok(self.roles()?.into_iter().map(Into::into).collect())
+    }
+
+    pub fn role_info(&self, name_or_id: &str) -> ControlResult<model::Role> {
+        self.role(name_or_id).map(Into::into)
+    }
+
+    pub fn create_role_req(&self, req: &model::CreateRole, now: i64) -> ControlResult<model::Role> {
+        let spec = RoleSpec {
+            name: req.name.clone(),
+            description: req.description.clone(),
+            actions: req.actions.clone(),
+            resources: req.resources.clone(),
+        };
+        self.create_role(&spec, now).map(Into::into)
+    }
+
+    pub fn update_role_req(
+        &self,
+        name_or_id: &str,
+        req: &model::UpdateRole,
+        now: i64,
+    ) -> ControlResult<model::Role> {
+        let update = RoleUpdate {
+            description: req.description.clone(),
+            actions: req.actions.clone(),
+            resources: req.resources.clone(),
+        };
+        self.update_role(name_or_id, &update, now).map(Into::into)
+    }
+
+    pub fn delete_role_req(
+        &self,
+        name_or_id: &str,
+        force: bool,
+        now: i64,
+    ) -> ControlResult<model::RoleDeleted> {
+        let name = self.role(name_or_id)?.name;
+        let holders = self.delete_role(name_or_id, force, now)?;
+        Ok(model::RoleDeleted {
+            name,
+            holders: holders
+                .into_iter()
+                .map(|(kind, name)| format!("{kind} {name}"))
+                .collect(),
+        })
     }
 
     pub fn create_user_req(&self, req: &model::CreateUser, now: i64) -> ControlResult<model::User> {
-        self.create_user(&req.username, &req.password, now)
+        self.create_user(&req.username, &req.password, &req.roles, now)
+            .map(|u| user_view(u, now))
+    }
+
+    pub fn grant_role_req(
+        &self,
+        username: &str,
+        role: &str,
+        now: i64,
+    ) -> ControlResult<model::RoleGranted> {
+        let (user, granted) = self.grant_role(username, role, now)?;
+        Ok(model::RoleGranted {
+            user: user_view(user, now),
+            granted,
+        })
+    }
+
+    pub fn revoke_role_req(
+        &self,
+        username: &str,
+        role: &str,
+        now: i64,
+    ) -> ControlResult<model::User> {
+        self.revoke_role(username, role, now)
+            .map(|u| user_view(u, now))
+    }
+
+    pub fn update_user_req(
+        &self,
+        username: &str,
+        req: &model::UserUpdate,
+        now: i64,
+    ) -> ControlResult<model::User> {
+        self.set_user_disabled(username, req.disabled, now)
             .map(|u| user_view(u, now))
     }
 

@@ -136,12 +136,23 @@ pub struct Token {
     /// Also the JWT's `jti`.
     pub id: String,
     pub name: String,
+    /// `streaming` or `application`.
     #[serde(rename = "type")]
     pub kind: String,
-    pub tenant: String,
-    pub instance: String,
-    pub subject: String,
+    /// Streaming tokens: their tenant; null for application tokens.
+    pub tenant: Option<String>,
+    /// Streaming tokens: their tenant's instance; null for application tokens.
+    pub instance: Option<String>,
+    /// Streaming tokens: the `sub` claim (the Pulsar role); null for application tokens.
+    pub subject: Option<String>,
+    /// Application tokens: the roles they carry. Streaming tokens: the roles recorded for
+    /// their subject.
     pub roles: Vec<String>,
+    /// What the token may do: for a streaming token, its roles' Pulsar actions within its
+    /// tenant; for an application token, its roles' policies.
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
+    /// Application tokens: the public client id; null for streaming tokens.
     pub client_id: Option<String>,
     pub description: Option<String>,
     #[serde(with = "ts")]
@@ -157,9 +168,112 @@ pub struct Token {
     #[serde(with = "ts::opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<i64>,
-    /// The JWT, shown only once.
+    /// The JWT (streaming) or opaque token (application), shown only once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// Application tokens: the client secret, shown only once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+/// One thing a token, user or role may do: an action on a resource (with `*` wildcards).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Permission {
+    pub action: String,
+    pub resource: String,
+}
+
+/// `POST /v1/orgs/{org}/tokens`: an application token.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAppToken {
+    /// Generated (`app-<6 hex>`) when absent.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// At least one role, by name or id.
+    pub roles: Vec<String>,
+    /// `30m`, `12h`, `7d`, …, an RFC 3339 time, or `never` (the default).
+    #[serde(default)]
+    pub expires: Option<String>,
+}
+
+/// `{effect, actions, resources}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RolePolicy {
+    /// Always `allow`: a principal may do what any of its roles allows, nothing else.
+    pub effect: String,
+    pub actions: Vec<String>,
+    pub resources: Vec<String>,
+}
+
+/// A role: built-in (immutable, the same in every org) or custom.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Role {
+    /// `builtin:<slug>` for built-in roles.
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub builtin: bool,
+    pub policy: RolePolicy,
+    /// null for built-in roles.
+    #[serde(with = "ts::opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub created_at: Option<i64>,
+    /// null for built-in roles.
+    #[serde(with = "ts::opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub updated_at: Option<i64>,
+}
+
+/// `POST /v1/orgs/{org}/roles`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRole {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub actions: Vec<String>,
+    /// `drn:tok:<org>[:tenant:<t>[:namespace:<ns>[:topic:<topic>]]]` or
+    /// `drn:tok:<org>:db:<db>[:keyspace:<ks>[:table:<tbl>]]`, `*` within a name.
+    pub resources: Vec<String>,
+}
+
+/// `PATCH /v1/orgs/{org}/roles/{role}`: absent fields keep their value.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRole {
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub actions: Option<Vec<String>>,
+    #[serde(default)]
+    pub resources: Option<Vec<String>>,
+}
+
+/// `DELETE /v1/orgs/{org}/roles/{role}`: the role deleted and who held it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RoleDeleted {
+    pub name: String,
+    /// `kind name` pairs, e.g. `user alice`, `application dashboards`.
+    pub holders: Vec<String>,
+}
+
+/// `PUT /v1/orgs/{org}/users/{username}/roles/{role}`: the user, and whether it newly
+/// holds the role.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RoleGranted {
+    pub user: User,
+    pub granted: bool,
+}
+
+/// `PATCH /v1/orgs/{org}/users/{username}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdate {
+    /// true: disable the account (no login; its sessions end); false: enable it.
+    pub disabled: bool,
 }
 
 /// `POST /v1/orgs/{org}/tenants/{tenant}/tokens`.
@@ -176,6 +290,9 @@ pub struct CreateToken {
     pub description: Option<String>,
     /// 30m, 12h, 7d, 2w, 1y, 1d12h, an RFC 3339 time, or "never".
     pub expires: String,
+    /// Roles recorded for the token's subject (names or ids).
+    #[serde(default)]
+    pub roles: Vec<String>,
 }
 
 /// One change: who, what, when, from where. Never a secret.
@@ -205,6 +322,10 @@ pub struct User {
     #[serde(with = "ts::opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub locked_until: Option<i64>,
+    /// When the account was disabled; null while enabled.
+    #[serde(default, with = "ts::opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub disabled_at: Option<i64>,
 }
 
 /// `POST /v1/orgs/{org}/users`.
@@ -213,6 +334,9 @@ pub struct User {
 pub struct CreateUser {
     pub username: String,
     pub password: String,
+    /// Roles to grant, by name or id.
+    #[serde(default)]
+    pub roles: Vec<String>,
 }
 
 impl std::fmt::Debug for CreateUser {
@@ -240,14 +364,23 @@ impl std::fmt::Debug for SetPassword {
 #[derive(Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthRequest {
-    pub username: String,
-    pub password: String,
+    /// With `password`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// An application token's client id, with `client_secret`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }
 
 impl std::fmt::Debug for AuthRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthRequest")
             .field("username", &self.username)
+            .field("client_id", &self.client_id)
             .finish_non_exhaustive()
     }
 }
@@ -264,7 +397,11 @@ pub struct Session {
     #[schema(value_type = String, format = DateTime)]
     pub max_expires_at: i64,
     pub org: String,
+    /// The username, or the application token's name.
     pub username: String,
+    /// `user` or `application`.
+    #[serde(default)]
+    pub kind: String,
 }
 
 impl std::fmt::Debug for Session {

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
-pub use prompt::{Confirm, confirm_by_name, read_line, read_secret};
+pub use prompt::{Confirm, confirm_by_any, confirm_by_name, read_line, read_secret};
 pub use style::Style;
 pub use table::{Render, detail_table, grid, kv_table, list_table};
 

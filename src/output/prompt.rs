@@ -23,6 +23,17 @@ pub fn confirm_by_name(
     expected: &str,
     action: &str,
 ) -> Result<()> {
+    confirm_by_any(confirm, question, &[expected], action)
+}
+
+/// [`confirm_by_name`] where any of `accepted` (a name, or an id) confirms.
+pub fn confirm_by_any(
+    confirm: Confirm,
+    question: &str,
+    accepted: &[&str],
+    action: &str,
+) -> Result<()> {
+    let expected = accepted.first().copied().unwrap_or_default();
     if confirm.yes {
         return Ok(());
     }
@@ -44,7 +55,10 @@ pub fn confirm_by_name(
         .allow_empty(true)
         .interact_text()
         .map_err(|e| Error::cancelled(format!("cancelled ({e}); nothing was changed")))?;
-    if answer.trim() == expected {
+    if accepted
+        .iter()
+        .any(|a| !a.is_empty() && answer.trim() == *a)
+    {
         Ok(())
     } else {
         Err(Error::cancelled(format!(

@@ -72,6 +72,7 @@ impl From<ControlError> for ApiError {
             ControlError::Unauthenticated { code, hint, .. } => {
                 (StatusCode::UNAUTHORIZED, code, hint)
             }
+            ControlError::Forbidden { hint, .. } => (StatusCode::FORBIDDEN, "forbidden", hint),
         };
         ApiError {
             status,

@@ -1,4 +1,5 @@
-//! Extractors whose rejections are problem+json: the caller (bearer session token),
+//! Extractors whose rejections are problem+json: the caller (a bearer session token or
+//! application token),
 //! JSON bodies (400 naming the field at fault), path segments and query strings.
 
 use std::net::SocketAddr;
@@ -18,13 +19,6 @@ use crate::control::auth::{self, Principal};
 pub struct Caller {
     pub principal: Principal,
     pub source: Option<String>,
-}
-
-impl Caller {
-    /// The audit's actor for this caller.
-    pub fn actor(&self) -> String {
-        format!("user:{}", self.principal.username)
-    }
 }
 
 /// The bearer token of a request, if it has one.
@@ -57,9 +51,13 @@ pub async fn authenticate(state: &AppState, parts: &mut Parts) -> Result<Caller,
         ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
-            "this request needs a session token (Authorization: Bearer <token>)",
+            "this request needs a session token or an application token \
+             (Authorization: Bearer <token>)",
         )
-        .with_hint("run `tok login`, or POST /v1/auth with a username and password")
+        .with_hint(
+            "run `tok login`, or POST /v1/auth with a username and password (or a client id \
+             and client secret)",
+        )
     })?;
     let source = source_of(parts);
     let principal = check(state, &token).await?;
@@ -74,6 +72,20 @@ pub async fn authenticate(state: &AppState, parts: &mut Parts) -> Result<Caller,
 /// per session, goes to a blocking thread.
 async fn check(state: &AppState, token: &str) -> Result<Principal, ApiError> {
     let now = (state.clock)();
+    if token.starts_with("toka_") {
+        let (principal, due) = super::read(|| {
+            auth::check_app_token(&state.store, &state.pepper, token, now).map_err(ApiError::from)
+        })?;
+        if due {
+            let st = state.clone();
+            let id = principal.id.clone();
+            super::blocking(move || {
+                auth::touch_app_token(&st.store, &id, now).map_err(ApiError::from)
+            })
+            .await?;
+        }
+        return Ok(principal);
+    }
     let (principal, slide) = super::read(|| {
         auth::check_session(
             &state.store,

@@ -75,7 +75,7 @@ async fn run(
     ctx.update(b"\n");
     ctx.update(&bytes);
     let hash = ctx.finish().as_ref().to_vec();
-    let principal = caller.principal.user_id.clone();
+    let principal = caller.principal.id.clone();
 
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {

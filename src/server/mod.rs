@@ -92,7 +92,7 @@ impl AppState {
         }
         Ok(self
             .plane
-            .acting(org, &caller.actor(), caller.source.clone()))
+            .acting(org, &caller.principal, caller.source.clone()))
     }
 
     fn master(&self) -> Result<&Sealer, ApiError> {
@@ -121,8 +121,11 @@ pub async fn blocking<T: Send + 'static>(
 #[openapi(
     info(
         title = "tok control plane",
-        description = "Pulsar tenant tokens, instances and signing keys, users and sessions. \
-                       Errors are application/problem+json with a stable `code`.",
+        description = "Pulsar tenant tokens, application tokens, instances and signing keys, \
+                       users, roles and sessions. Every request is authorized against the \
+                       caller's roles: 401 without a valid credential, 403 when no role grants \
+                       the action, 404 for what the caller may not see. Errors are \
+                       application/problem+json with a stable `code`.",
         license(name = "Apache-2.0")
     ),
     modifiers(&BearerAuth),
@@ -131,8 +134,9 @@ pub async fn blocking<T: Send + 'static>(
         (name = "org", description = "Org settings and the audit trail"),
         (name = "instances", description = "Pulsar clusters and their signing keys"),
         (name = "tenants", description = "Pulsar tenants"),
-        (name = "tokens", description = "Streaming tokens (Pulsar JWTs), shown once"),
-        (name = "users", description = "People who log in with a password"),
+        (name = "tokens", description = "Streaming tokens (Pulsar JWTs) and application tokens (client id, client secret, token), shown once"),
+        (name = "users", description = "People who log in with a password, and the roles they hold"),
+        (name = "roles", description = "Built-in and custom roles: policies of actions on resources"),
         (name = "health", description = "Liveness and readiness")
     )
 )]
@@ -149,7 +153,9 @@ impl utoipa::Modify for BearerAuth {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("A session token from POST /v1/auth"))
+                    .description(Some(
+                        "A session token from POST /v1/auth, or an application token",
+                    ))
                     .build(),
             ),
         );
@@ -173,11 +179,23 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::create_tenant, routes::list_tenants))
         .routes(routes!(routes::get_tenant, routes::delete_tenant))
         .routes(routes!(routes::create_token, routes::list_tenant_tokens))
-        .routes(routes!(routes::list_tokens))
+        .routes(routes!(routes::list_tokens, routes::create_app_token))
+        .routes(routes!(routes::get_app_token, routes::revoke_app_token))
         .routes(routes!(routes::get_token, routes::revoke_token))
         .routes(routes!(routes::create_user, routes::list_users))
-        .routes(routes!(routes::get_user, routes::delete_user))
+        .routes(routes!(
+            routes::get_user,
+            routes::delete_user,
+            routes::update_user
+        ))
         .routes(routes!(routes::set_password))
+        .routes(routes!(routes::grant_role, routes::revoke_role))
+        .routes(routes!(routes::create_role, routes::list_roles))
+        .routes(routes!(
+            routes::get_role,
+            routes::update_role,
+            routes::delete_role
+        ))
 }
 
 /// The OpenAPI document, as served at `/v1/openapi.json` and kept in the repo.

@@ -11,13 +11,14 @@ use utoipa::IntoParams;
 use super::error::ApiError;
 use super::extract::{Body, Caller, PathArgs, QueryArgs, Source};
 use super::{AppState, blocking, read};
-use crate::control::Store;
 use crate::control::auth;
+use crate::control::{PrincipalKind, Store};
 use crate::duration::parse_instant;
 use crate::model::{
-    AuditEntry, AuthRequest, BrokerConfig, CreateInstance, CreateTenant, CreateToken, CreateUser,
-    Deleted, Health, Instance, Org, OrgUpdate, Page, Problem, PublicKey, Rotation, Session,
-    SetPassword, Tenant, Token, User, WhoAmI,
+    AuditEntry, AuthRequest, BrokerConfig, CreateAppToken, CreateInstance, CreateRole,
+    CreateTenant, CreateToken, CreateUser, Deleted, Health, Instance, Org, OrgUpdate, Page,
+    Problem, PublicKey, Role, RoleDeleted, RoleGranted, Rotation, Session, SetPassword, Tenant,
+    Token, UpdateRole, User, UserUpdate, WhoAmI,
 };
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -34,6 +35,19 @@ pub struct ListQuery {
     pub instance: Option<String>,
     /// Audit: records at or after this RFC 3339 time.
     pub since: Option<String>,
+    /// Tokens: `streaming` or `application`.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub kind: Option<String>,
+}
+
+/// `?force=true` on role delete.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ForceQuery {
+    /// Delete the role even while users or tokens hold it (they lose it).
+    #[serde(default)]
+    pub force: bool,
 }
 
 /// `?cascade=true` on instance delete.
@@ -107,31 +121,55 @@ pub async fn readyz(State(st): State<AppState>) -> ApiResult<Json<Health>> {
     }))
 }
 
-/// `POST /v1/auth`: a username and password for a session token.
+/// `POST /v1/auth`: a username and password — or an application token's client id and
+/// client secret — for a session token.
 #[utoipa::path(post, path = "/v1/auth", tag = "auth", request_body = AuthRequest,
     responses((status = 201, body = Session), (status = 400, body = Problem),
-              (status = 401, body = Problem, description = "wrong username or password, or a locked account")))]
+              (status = 401, body = Problem, description = "wrong credentials, a locked or disabled account, or a revoked application token")))]
 pub async fn login(
     State(st): State<AppState>,
     Source(source): Source,
     Body(req): Body<AuthRequest>,
 ) -> ApiResult<(StatusCode, Json<Session>)> {
     let session = blocking(move || {
-        let (token, s) = auth::login(
-            &st.store,
-            &st.pepper,
-            &st.policy,
+        let now = (st.clock)();
+        let (token, s) = match (
             &req.username,
             &req.password,
-            source.as_deref(),
-            (st.clock)(),
-        )?;
+            &req.client_id,
+            &req.client_secret,
+        ) {
+            (Some(user), Some(password), None, None) => auth::login(
+                &st.store,
+                &st.pepper,
+                &st.policy,
+                user,
+                password,
+                source.as_deref(),
+                now,
+            )?,
+            (None, None, Some(id), Some(secret)) => auth::login_client(
+                &st.store,
+                &st.pepper,
+                &st.policy,
+                id,
+                secret,
+                source.as_deref(),
+                now,
+            )?,
+            _ => {
+                return Err(ApiError::bad_request(
+                    "send either username and password, or client_id and client_secret",
+                ));
+            }
+        };
         Ok(Session {
             auth_token: token,
             expires_at: s.expires_at,
             max_expires_at: s.max_expires_at,
             org: s.org,
-            username: s.username,
+            username: s.principal_name,
+            kind: s.principal_kind.as_str().to_string(),
         })
     })
     .await?;
@@ -145,7 +183,9 @@ pub async fn logout(State(st): State<AppState>, caller: Caller) -> ApiResult<Sta
     let session_id = caller.principal.session_id.clone();
     let s2 = st.clone();
     blocking(move || auth::logout(&s2.store, &caller.principal).map_err(ApiError::from)).await?;
-    st.sessions.forget_session(&session_id);
+    if let Some(id) = session_id {
+        st.sessions.forget_session(&id);
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -155,13 +195,13 @@ pub async fn logout(State(st): State<AppState>, caller: Caller) -> ApiResult<Sta
 pub async fn whoami(caller: Caller) -> Json<WhoAmI> {
     let p = caller.principal;
     Json(WhoAmI {
-        principal: p.username,
-        kind: "user".into(),
+        principal: p.name,
+        kind: p.kind.as_str().to_string(),
         org: p.org,
         server: None,
-        roles: vec![crate::control::users::ADMIN_ROLE.to_string()],
-        expires_at: Some(p.expires_at),
-        max_expires_at: Some(p.max_expires_at),
+        roles: p.roles.into_iter().map(|r| r.name).collect(),
+        expires_at: p.expires_at,
+        max_expires_at: p.max_expires_at,
     })
 }
 
@@ -326,7 +366,7 @@ pub async fn jwks(
     State(st): State<AppState>,
     PathArgs((org, name)): PathArgs<(String, String)>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let cp = st.plane.acting(&org, "anonymous", None);
+    let cp = st.plane.owner_of(&org, "anonymous");
     read(|| Ok(cp.jwks(&name)?)).map(Json)
 }
 
@@ -418,11 +458,12 @@ pub async fn list_tenant_tokens(
     QueryArgs(q): QueryArgs<ListQuery>,
 ) -> ApiResult<Json<Page<Token>>> {
     let cp = st.plane(&caller, &org)?;
-    let items = read(|| Ok(cp.tokens_info(Some(&tenant))?))?;
+    let items = read(|| Ok(cp.tokens_info(Some(&tenant), q.kind.as_deref())?))?;
     paginate(items, token_key, &q).map(Json)
 }
 
-/// `GET /v1/orgs/{org}/tokens`: every tenant's tokens, revoked ones included.
+/// `GET /v1/orgs/{org}/tokens`: every tenant's streaming tokens the caller may read, then
+/// the org's application tokens; revoked ones included. `?type=` keeps one kind.
 #[utoipa::path(get, path = "/v1/orgs/{org}/tokens", tag = "tokens", security(("bearer" = [])),
     params(("org" = String, Path), ListQuery),
     responses((status = 200, body = Page<Token>), (status = 401, body = Problem), (status = 404, body = Problem)))]
@@ -433,7 +474,7 @@ pub async fn list_tokens(
     QueryArgs(q): QueryArgs<ListQuery>,
 ) -> ApiResult<Json<Page<Token>>> {
     let cp = st.plane(&caller, &org)?;
-    let items = read(|| Ok(cp.tokens_info(None)?))?;
+    let items = read(|| Ok(cp.tokens_info(None, q.kind.as_deref())?))?;
     paginate(items, token_key, &q).map(Json)
 }
 
@@ -530,7 +571,8 @@ pub async fn delete_user(
     let now = (st.clock)();
     let user = name.clone();
     blocking(move || Ok(cp.delete_user(&name, now)?)).await?;
-    st.sessions.forget_user(&org, &user);
+    st.sessions
+        .forget_principal(&org, PrincipalKind::User, &user);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -548,6 +590,209 @@ pub async fn set_password(
     let now = (st.clock)();
     let user = name.clone();
     blocking(move || Ok(cp.set_password(&name, &req.password, now)?)).await?;
-    st.sessions.forget_user(&org, &user);
+    st.sessions
+        .forget_principal(&org, PrincipalKind::User, &user);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PATCH /v1/orgs/{org}/users/{username}`: disables or enables the account. Disabling
+/// ends its sessions at once.
+#[utoipa::path(patch, path = "/v1/orgs/{org}/users/{username}", tag = "users", security(("bearer" = [])),
+    params(("org" = String, Path), ("username" = String, Path)), request_body = UserUpdate,
+    responses((status = 200, body = User), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn update_user(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, name)): PathArgs<(String, String)>,
+    Body(req): Body<UserUpdate>,
+) -> ApiResult<Json<User>> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    let user = name.clone();
+    let updated = blocking(move || Ok(cp.update_user_req(&name, &req, now)?)).await?;
+    st.sessions
+        .forget_principal(&org, PrincipalKind::User, &user);
+    Ok(Json(updated))
+}
+
+/// `PUT /v1/orgs/{org}/users/{username}/roles/{role}`: grants a role (name or id); granting
+/// one held already changes nothing.
+#[utoipa::path(put, path = "/v1/orgs/{org}/users/{username}/roles/{role}", tag = "users", security(("bearer" = [])),
+    params(("org" = String, Path), ("username" = String, Path), ("role" = String, Path, description = "name or id")),
+    responses((status = 200, body = RoleGranted), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn grant_role(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, name, role)): PathArgs<(String, String, String)>,
+) -> ApiResult<Json<RoleGranted>> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    let user = name.clone();
+    let granted = blocking(move || Ok(cp.grant_role_req(&name, &role, now)?)).await?;
+    st.sessions
+        .forget_principal(&org, PrincipalKind::User, &user);
+    Ok(Json(granted))
+}
+
+/// `DELETE /v1/orgs/{org}/users/{username}/roles/{role}`: takes a role away.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/users/{username}/roles/{role}", tag = "users", security(("bearer" = [])),
+    params(("org" = String, Path), ("username" = String, Path), ("role" = String, Path, description = "name or id")),
+    responses((status = 200, body = User), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn revoke_role(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, name, role)): PathArgs<(String, String, String)>,
+) -> ApiResult<Json<User>> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    let user = name.clone();
+    let updated = blocking(move || Ok(cp.revoke_role_req(&name, &role, now)?)).await?;
+    st.sessions
+        .forget_principal(&org, PrincipalKind::User, &user);
+    Ok(Json(updated))
+}
+
+/// `POST /v1/orgs/{org}/roles`: a custom role; it may grant only what the caller holds.
+#[utoipa::path(post, path = "/v1/orgs/{org}/roles", tag = "roles", security(("bearer" = [])),
+    params(("org" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = CreateRole,
+    responses((status = 201, body = Role), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_role(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs(org): PathArgs<String>,
+    Body(req): Body<CreateRole>,
+) -> ApiResult<(StatusCode, Json<Role>)> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    let role = blocking(move || Ok(cp.create_role_req(&req, now)?)).await?;
+    Ok((StatusCode::CREATED, Json(role)))
+}
+
+/// `GET /v1/orgs/{org}/roles`: built-in roles first, then custom ones by name.
+#[utoipa::path(get, path = "/v1/orgs/{org}/roles", tag = "roles", security(("bearer" = [])),
+    params(("org" = String, Path), ListQuery),
+    responses((status = 200, body = Page<Role>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn list_roles(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs(org): PathArgs<String>,
+    QueryArgs(q): QueryArgs<ListQuery>,
+) -> ApiResult<Json<Page<Role>>> {
+    let cp = st.plane(&caller, &org)?;
+    let items = read(|| Ok(cp.roles_info()?))?;
+    // Built-in roles first in their fixed order, then custom ones by name.
+    let keyed: Vec<(String, Role)> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let key = if r.builtin {
+                format!("0{i:04}")
+            } else {
+                format!("1{}", r.name)
+            };
+            (key, r)
+        })
+        .collect();
+    let page = paginate(keyed, |(k, _)| k.clone(), &q)?;
+    Ok(Json(Page {
+        items: page.items.into_iter().map(|(_, r)| r).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// `GET /v1/orgs/{org}/roles/{role}`: by name (built-in ones case-insensitively) or id.
+#[utoipa::path(get, path = "/v1/orgs/{org}/roles/{role}", tag = "roles", security(("bearer" = [])),
+    params(("org" = String, Path), ("role" = String, Path, description = "name or id")),
+    responses((status = 200, body = Role), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_role(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, name)): PathArgs<(String, String)>,
+) -> ApiResult<Json<Role>> {
+    let cp = st.plane(&caller, &org)?;
+    read(|| Ok(cp.role_info(&name)?)).map(Json)
+}
+
+/// `PATCH /v1/orgs/{org}/roles/{role}`: a custom role's description, actions or resources.
+#[utoipa::path(patch, path = "/v1/orgs/{org}/roles/{role}", tag = "roles", security(("bearer" = [])),
+    params(("org" = String, Path), ("role" = String, Path, description = "name or id")), request_body = UpdateRole,
+    responses((status = 200, body = Role), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn update_role(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, name)): PathArgs<(String, String)>,
+    Body(req): Body<UpdateRole>,
+) -> ApiResult<Json<Role>> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    let role = blocking(move || Ok(cp.update_role_req(&name, &req, now)?)).await?;
+    // Any session may hold it: drop every cached grant.
+    st.sessions.clear();
+    Ok(Json(role))
+}
+
+/// `DELETE /v1/orgs/{org}/roles/{role}`: refused while anyone holds it, unless `force`.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/roles/{role}", tag = "roles", security(("bearer" = [])),
+    params(("org" = String, Path), ("role" = String, Path, description = "name or id"), ForceQuery),
+    responses((status = 200, body = RoleDeleted), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn delete_role(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, name)): PathArgs<(String, String)>,
+    QueryArgs(q): QueryArgs<ForceQuery>,
+) -> ApiResult<Json<RoleDeleted>> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    let deleted = blocking(move || Ok(cp.delete_role_req(&name, q.force, now)?)).await?;
+    st.sessions.clear();
+    Ok(Json(deleted))
+}
+
+/// `POST /v1/orgs/{org}/tokens`: an application token — client id, client secret and
+/// token, the two secrets shown once.
+#[utoipa::path(post, path = "/v1/orgs/{org}/tokens", tag = "tokens", security(("bearer" = [])),
+    params(("org" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = CreateAppToken,
+    responses((status = 201, body = Token), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_app_token(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs(org): PathArgs<String>,
+    Body(req): Body<CreateAppToken>,
+) -> ApiResult<(StatusCode, Json<Token>)> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    let token = blocking(move || Ok(cp.create_app_token_req(&req, now)?)).await?;
+    Ok((StatusCode::CREATED, Json(token)))
+}
+
+/// `GET /v1/orgs/{org}/tokens/{token}`: an application token by name, client id or id;
+/// never its secrets.
+#[utoipa::path(get, path = "/v1/orgs/{org}/tokens/{token}", tag = "tokens", security(("bearer" = [])),
+    params(("org" = String, Path), ("token" = String, Path, description = "name, client id or id")),
+    responses((status = 200, body = Token), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_app_token(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, key)): PathArgs<(String, String)>,
+) -> ApiResult<Json<Token>> {
+    let cp = st.plane(&caller, &org)?;
+    read(|| Ok(cp.app_token_info(&key)?)).map(Json)
+}
+
+/// `DELETE /v1/orgs/{org}/tokens/{token}`: revokes an application token; the sessions it
+/// bought end too.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/tokens/{token}", tag = "tokens", security(("bearer" = [])),
+    params(("org" = String, Path), ("token" = String, Path, description = "name, client id or id")),
+    responses((status = 200, body = Token), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn revoke_app_token(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, key)): PathArgs<(String, String)>,
+) -> ApiResult<Json<Token>> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    let token = blocking(move || Ok(cp.revoke_app_token_req(&key, now)?)).await?;
+    st.sessions
+        .forget_principal(&org, PrincipalKind::Application, &token.name);
+    Ok(Json(token))
 }

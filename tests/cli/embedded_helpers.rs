@@ -13,13 +13,14 @@ use crate::common::{TestEnv, expect_error, stderr};
 use crate::tokens::b64url_decode;
 
 /// Every field DESIGN.md lists for a token, (`create` adds `token`).
-pub const TOKEN_FIELDS: [&str; 13] = [
+pub const TOKEN_FIELDS: [&str; 14] = [
     "id",
     "name",
     "type",
     "tenant",
     "instance",
     "subject",
+    "permissions",
     "roles",
     "client_id",
     "description",

@@ -255,7 +255,8 @@ fn openapi_is_served_as_committed_and_every_documented_operation_is_routed() {
             .replace("{instance}", "local")
             .replace("{tenant}", "acme")
             .replace("{token}", "t1")
-            .replace("{username}", ADMIN);
+            .replace("{username}", ADMIN)
+            .replace("{role}", "Read Only User");
         assert!(!path.contains('{'), "unsubstituted parameter in {template}");
         for method in item.as_object().expect("path item").keys() {
             let method: Method = method.to_uppercase().parse().expect("an HTTP method");
@@ -329,7 +330,8 @@ fn idempotency_key_replays_the_first_answer_even_after_a_restart() {
     // Keys are per caller: another user's same key is a new request.
     api.create(
         "/v1/orgs/local/users",
-        &json!({"username": "bob", "password": "bob's long password"}),
+        &json!({"username": "bob", "password": "bob's long password",
+                "roles": ["Tenant Administrator"]}),
     );
     let bob = Api::user(&server, "bob", "bob's long password");
     let theirs = bob.post_with(TOKENS, &body, &key);
