@@ -7,7 +7,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tok::control::policy::{Action, DEFAULT_ROLES, Policy, Resource, allowed, default_role};
+use tok::control::Role;
+use tok::control::auth::grants_of;
+use tok::control::policy::{Action, DEFAULT_ROLES, Kind, Policy, Resource, allowed, default_role};
 
 fn bench(c: &mut Criterion) {
     let topic: Resource = "drn:tok:acme:tenant:acme:namespace:ns:topic:orders"
@@ -57,5 +59,55 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// What authorization adds to one request, as the server runs it: the caller's roles
+/// (read with its session) become the plane's grants (`ControlPlane::acting`), the
+/// request's resource is built from the path, and the grants are asked.
+fn per_request(c: &mut Criterion) {
+    let role = |name: &str, policy: Policy| Role {
+        id: format!("rol_{name}"),
+        org_id: "org_1".into(),
+        name: name.into(),
+        description: None,
+        policy,
+        builtin: false,
+        created_at: 0,
+        updated_at: 0,
+    };
+    let roles = vec![
+        role(
+            "Token Manager",
+            default_role("Token Manager", "acme").expect("built-in"),
+        ),
+        role(
+            "topic-reader",
+            Policy {
+                actions: vec![Action::Consume, Action::TenantRead, Action::TokenRead],
+                resources: vec!["drn:tok:acme:tenant:acme".parse().expect("resource")],
+            },
+        ),
+    ];
+    c.bench_function("authz/per_request_token_read", |b| {
+        b.iter(|| {
+            let grants = grants_of(black_box(&roles));
+            let resource = Resource::org("acme").child(Kind::Tenant, black_box("acme"));
+            grants.allows(Action::TokenRead, &resource)
+        })
+    });
+    c.bench_function("authz/per_request_denied_hidden", |b| {
+        b.iter(|| {
+            let grants = grants_of(black_box(&roles));
+            let resource = Resource::org("acme").child(Kind::Tenant, black_box("other"));
+            // A refusal also asks whether the caller holds the action anywhere, and
+            // whether any of its resources reaches this one (404 or 403).
+            !grants.allows(Action::TenantWrite, &resource)
+                && grants.holds_action(Action::TenantWrite)
+                && grants
+                    .policies
+                    .iter()
+                    .any(|p| p.resources.iter().any(|r| r.covers(&resource)))
+        })
+    });
+}
+
+criterion_group!(benches, bench, per_request);
 criterion_main!(benches);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end check of a `tok server` as an operator would run it: initialise a database,
-# start the server, log in, create a tenant and a token, revoke it, log out.
+# start the server, log in, create a tenant and a token, revoke it, create a role and an
+# application token with it and use that token, log out.
 #
 # Usage: scripts/e2e-server.sh            (uses `tok` on PATH)
 #        TOK=target/debug/tok scripts/e2e-server.sh
@@ -115,6 +116,22 @@ step "token list --all"
 revoked=$(json 'next((t["revoked_at"] or "" for t in d if t["id"] == a[0]), "")' "$token_id" \
     <"$work/tokens.json")
 [[ -n "$revoked" ]] || fail "token $token_id is not listed as revoked"
+
+step "role create topic-reader, an application token with it"
+"$TOK" role create topic-reader --action consume --action tenant-read \
+    --resource drn:tok:acme-e2e:tenant:acme -o json >/dev/null
+"$TOK" token create --role topic-reader --name reader -o json >"$work/app.json"
+app_token=$(json 'd["token"]' <"$work/app.json")
+[[ "$app_token" == toka_* ]] || fail "token create --role: no application token"
+
+step "the application token reads what its role allows, and nothing else"
+TOK_TOKEN="$app_token" "$TOK" tenant get acme -o json >/dev/null \
+    || fail "tenant get acme with the application token failed"
+set +e
+TOK_TOKEN="$app_token" "$TOK" tenant create other -o json >/dev/null 2>"$work/denied.err"
+status=$?
+set -e
+[[ $status -eq 4 ]] || fail "tenant create with a read-only token exited $status, expected 4"
 
 step "logout"
 "$TOK" logout

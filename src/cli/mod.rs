@@ -253,11 +253,24 @@ fn clap_exit(err: &clap::Error) -> i32 {
         return code;
     }
     if code == 2 && wants_json_errors() {
-        let msg = err
-            .kind()
-            .as_str()
+        // clap's own first line names the bad value ("invalid value 'x' for '--action …'");
+        // the list of valid values follows it.
+        let rendered = err.render().to_string();
+        let first = rendered
+            .lines()
+            .find(|l| !l.trim().is_empty())
             .unwrap_or("invalid arguments")
+            .trim_start_matches("error: ")
+            .trim()
             .to_string();
+        let valid = rendered
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("[possible values: "))
+            .map(|v| v.trim_end_matches(']').to_string());
+        let msg = match valid {
+            Some(v) => format!("{first}; valid values: {v}"),
+            None => first,
+        };
         let out = Output::new(Format::Json, ColorChoice::Never, true);
         out.error_json_only(&Error::usage(msg).with_hint("run `tok --help` for usage"));
     }

@@ -226,19 +226,25 @@ pub fn run(ctx: &Ctx, cmd: RoleCommand) -> Result<()> {
         }
         RoleCommand::Delete { name, force } => {
             let api = ctx.api()?;
-            let role = api.role(&name)?;
-            if role.builtin {
-                return Err(Error::usage(format!(
-                    "'{}' is a built-in role and cannot be deleted",
-                    role.name
-                )));
-            }
+            // Looked up to confirm by its real name; a caller who may delete roles but not
+            // read them confirms the name it typed.
+            let (shown, key) = match api.role(&name) {
+                Ok(role) if role.builtin => {
+                    return Err(Error::usage(format!(
+                        "'{}' is a built-in role and cannot be deleted",
+                        role.name
+                    )));
+                }
+                Ok(role) => (role.name, role.id),
+                Err(e) if e.kind == crate::error::ErrorKind::Denied => (name.clone(), name.clone()),
+                Err(e) => return Err(e),
+            };
             ctx.confirm(
-                &format!("Type the role name '{}' to delete it", role.name),
-                &role.name,
-                &format!("delete role '{}'", role.name),
+                &format!("Type the role name '{shown}' to delete it"),
+                &shown,
+                &format!("delete role '{shown}'"),
             )?;
-            let deleted = api.delete_role(&role.id, force)?;
+            let deleted = api.delete_role(&key, force)?;
             if deleted.holders.is_empty() {
                 ctx.out.info(&format!("deleted role '{}'", deleted.name));
             } else {

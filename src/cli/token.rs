@@ -22,8 +22,9 @@ client_secret for an application token), shown only once.
 A streaming token (--tenant) is a Pulsar JWT; --role records which roles its subject carries.
 An application token (--role without --tenant) is an org-level credential for the tok API:
 use the token as a bearer token (TOK_TOKEN, `tok login --with-token`), or exchange the client
-id and client secret for a session (POST /v1/auth). It grants what its roles grant, never
-more than its creator holds, and it cannot be changed: for other roles, create another.";
+id and client secret for a session (POST /v1/auth). It grants what its roles grant — when it
+is created, never more than its creator holds — and it cannot be changed: for other roles,
+create another. It does not depend on its creator afterwards: revoke it to stop it.";
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
@@ -296,7 +297,7 @@ pub fn run(ctx: &Ctx, cmd: TokenCommand) -> Result<()> {
             let api = ctx.api()?;
             let token = match &tenant {
                 Some(tenant) => api.token(tenant, &name)?,
-                None => api.app_token(&name)?,
+                None => api.app_token(&name).map_err(streaming_hint)?,
             };
             ctx.out.item(&token)
         }
@@ -331,9 +332,21 @@ fn delete_streaming(ctx: &Ctx, tenant: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Without --tenant a name is looked up among application tokens; one that is not there
+/// may be a streaming token.
+fn streaming_hint(e: Error) -> Error {
+    if e.kind == crate::error::ErrorKind::NotFound {
+        e.with_hint(
+            "for a streaming token, add --tenant TENANT (`tok token list` shows both kinds)",
+        )
+    } else {
+        e
+    }
+}
+
 fn delete_application(ctx: &Ctx, name: &str) -> Result<()> {
     let api = ctx.api()?;
-    let token = api.app_token(name)?;
+    let token = api.app_token(name).map_err(streaming_hint)?;
     if token.revoked_at.is_some() {
         return Err(Error::not_found(format!(
             "application token '{name}' is already revoked"

@@ -73,7 +73,7 @@ impl<S: Store> ControlPlane<S> {
             let org_id = self.org_id(tx)?;
             self.resolve_roles(tx, &org_id, &spec.roles)
         })?;
-        self.require_roles_within(&roles)?;
+        self.require_roles_within("give a token", &roles)?;
         let pepper = self.master.get()?.pepper().to_vec();
         let token = opaque::generate(Kind::Application)?;
         let client_secret = opaque::generate(Kind::ClientSecret)?;

@@ -91,25 +91,26 @@ impl<S: Store> ControlPlane<S> {
         self.grants.allows(action, resource)
     }
 
-    /// Refuses to hand out `policy` (as a role's, or through a token or an assignment)
-    /// unless the caller holds all of it: `what` names what was asked for.
-    pub(super) fn require_within(&self, what: &str, policy: &Policy) -> ControlResult<()> {
+    /// Refuses to do something that hands out (or takes away, or rewrites) `policy` unless
+    /// the caller holds all of it: `doing` says what was asked, e.g. "grant role 'x'".
+    pub(super) fn require_within(&self, doing: &str, policy: &Policy) -> ControlResult<()> {
         self.grants
             .covers_policy(policy)
             .map_err(|(action, resource)| ControlError::Forbidden {
                 message: format!(
-                    "{} may not grant {what}: it would allow {action} on {resource}, which {} \
-                     does not hold itself",
-                    self.actor, self.actor
+                    "not allowed: {} may not {doing}: that takes {action} on {resource}, \
+                     which it does not hold itself",
+                    self.actor
                 ),
                 hint: Some(self.roles_hint()),
             })
     }
 
-    /// [`Self::require_within`] for every role of `roles`.
-    pub(super) fn require_roles_within(&self, roles: &[Role]) -> ControlResult<()> {
+    /// [`Self::require_within`] for every role of `roles`; `verb` is what is done with them
+    /// ("grant", "revoke").
+    pub(super) fn require_roles_within(&self, verb: &str, roles: &[Role]) -> ControlResult<()> {
         for role in roles {
-            self.require_within(&format!("role '{}'", role.name), &role.policy)?;
+            self.require_within(&format!("{verb} role '{}'", role.name), &role.policy)?;
         }
         Ok(())
     }

@@ -225,6 +225,10 @@ impl<S: Store> ControlPlane<S> {
     /// Returns the number of tenants deleted.
     pub fn delete_instance(&self, name: &str, cascade: bool, now: i64) -> ControlResult<usize> {
         self.require_org(Action::InstanceWrite)?;
+        if cascade {
+            // A cascade deletes every tenant on the instance and their tokens.
+            self.require_org(Action::TenantWrite)?;
+        }
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
             let instance = self.instance_in(tx, name)?;
@@ -263,6 +267,8 @@ impl<S: Store> ControlPlane<S> {
         let key_line = match &key.public_der {
             Some(der) => format!("tokenPublicKey=data:;base64,{}", STANDARD.encode(der)),
             None => {
+                // The shared secret signs tokens: reading it is as good as minting them.
+                self.require_org(Action::InstanceWrite)?;
                 let secret = self.master.get()?.open(&key.kid, &key.sealed)?;
                 format!("tokenSecretKey=data:;base64,{}", STANDARD.encode(secret))
             }

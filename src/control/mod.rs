@@ -229,4 +229,6 @@ impl<S: Store> ControlPlane<S> {
 #[cfg(test)]
 mod auth_tests;
 #[cfg(test)]
+mod authz_tests;
+#[cfg(test)]
 mod tests;

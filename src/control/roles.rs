@@ -76,9 +76,14 @@ pub fn builtin_description(name: &str) -> &'static str {
 /// Role names: 1-64 printable characters, not blank, not a built-in role's name.
 fn validate_role_name(name: &str) -> ControlResult<()> {
     let trimmed = name.trim();
-    if trimmed.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+    if trimmed.is_empty()
+        || name.len() > 64
+        || name.chars().any(char::is_control)
+        || trimmed.starts_with("builtin:")
+    {
         return Err(ControlError::invalid(format!(
-            "invalid role name '{name}': use 1-64 printable characters"
+            "invalid role name '{name}': use 1-64 printable characters, not starting with \
+             'builtin:'"
         )));
     }
     if DEFAULT_ROLES
@@ -197,7 +202,7 @@ impl<S: Store> ControlPlane<S> {
         self.require_org(Action::RoleWrite)?;
         validate_role_name(&spec.name)?;
         let policy = self.policy_for_org(&spec.actions, &spec.resources)?;
-        self.require_within(&format!("role '{}'", spec.name.trim()), &policy)?;
+        self.require_within(&format!("create role '{}'", spec.name.trim()), &policy)?;
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
             let name = spec.name.trim();
@@ -254,9 +259,12 @@ impl<S: Store> ControlPlane<S> {
                     .map(|r| r.to_string())
                     .collect(),
             };
-            self.require_within(&format!("role '{}'", role.name), &role.policy)?;
+            self.require_within(&format!("change role '{}'", role.name), &role.policy)?;
             role.policy = self.policy_for_org(&actions, &resources)?;
-            self.require_within(&format!("role '{}'", role.name), &role.policy)?;
+            self.require_within(
+                &format!("widen role '{}' to this policy", role.name),
+                &role.policy,
+            )?;
             if update.description.is_some() {
                 role.description.clone_from(&update.description);
             }
@@ -269,13 +277,13 @@ impl<S: Store> ControlPlane<S> {
     }
 
     /// Deletes a custom role; refused while anyone holds it unless `force`, and the
-    /// refusal names them. Returns who held it.
+    /// refusal names them. Returns its name and who held it.
     pub fn delete_role(
         &self,
         name_or_id: &str,
         force: bool,
         now: i64,
-    ) -> ControlResult<Vec<(String, String)>> {
+    ) -> ControlResult<(String, Vec<(String, String)>)> {
         self.require_org(Action::RoleWrite)?;
         if builtin(&self.org, name_or_id).is_some() {
             return Err(ControlError::invalid(format!(
@@ -287,7 +295,7 @@ impl<S: Store> ControlPlane<S> {
             let role = tx
                 .role(&org_id, name_or_id)?
                 .ok_or_else(|| role_not_found(name_or_id))?;
-            self.require_within(&format!("role '{}'", role.name), &role.policy)?;
+            self.require_within(&format!("delete role '{}'", role.name), &role.policy)?;
             let holders = tx.role_holders(&role.id)?;
             if !holders.is_empty() && !force {
                 let named: Vec<String> = holders.iter().map(|(k, n)| format!("{k} {n}")).collect();
@@ -304,7 +312,7 @@ impl<S: Store> ControlPlane<S> {
             tx.delete_role(&role.id)?;
             let detail = format!("{} holder(s)", holders.len());
             self.audit_write(tx, &org_id, now, "role.delete", &role.name, Some(&detail))?;
-            Ok(holders)
+            Ok((role.name, holders))
         })
     }
 }
@@ -479,7 +487,7 @@ mod tests {
             other => panic!("expected a conflict, got {other:?}"),
         }
         assert!(cp.role("r").is_ok(), "still there");
-        let holders = cp.delete_role("r", true, NOW).unwrap();
+        let (_, holders) = cp.delete_role("r", true, NOW).unwrap();
         assert_eq!(holders, [("user".to_string(), "alice".to_string())]);
         assert!(matches!(cp.role("r"), Err(ControlError::NotFound { .. })));
         assert!(matches!(

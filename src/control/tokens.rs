@@ -102,7 +102,10 @@ impl<S: Store> ControlPlane<S> {
                 .map(|r| r.policy.within_tenant(&self.org, &tenant.name)),
         ) {
             if let Some(scoped) = scoped {
-                self.require_within(&format!("role '{}'", role.name), &scoped)?;
+                self.require_within(
+                    &format!("record role '{}' on a token of this tenant", role.name),
+                    &scoped,
+                )?;
             }
         }
         let name = match &spec.name {

@@ -98,7 +98,7 @@ impl<S: Store> ControlPlane<S> {
             let org_id = self.org_id(tx)?;
             self.resolve_roles(tx, &org_id, roles)
         })?;
-        self.require_roles_within(&roles)?;
+        self.require_roles_within("grant", &roles)?;
         let hash = hash_password(password)?;
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
@@ -172,13 +172,10 @@ impl<S: Store> ControlPlane<S> {
 
     /// Refuses a change to another user unless the caller holds everything that user's
     /// roles grant: nobody takes over or removes someone who may do more than they may.
-    fn require_over(&self, username: &str, roles: &[Role]) -> ControlResult<()> {
+    fn require_over(&self, doing: &str, username: &str, roles: &[Role]) -> ControlResult<()> {
         for role in roles {
             self.require_within(
-                &format!(
-                    "changes to user '{username}', who holds role '{}'",
-                    role.name
-                ),
+                &format!("{doing} '{username}' (who holds role '{}')", role.name),
                 &role.policy,
             )?;
         }
@@ -221,7 +218,7 @@ impl<S: Store> ControlPlane<S> {
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
             let (user, roles) = self.user_in(tx, username)?;
-            self.require_over(username, &roles)?;
+            self.require_over("delete user", username, &roles)?;
             if tx.users(&org_id)?.len() == 1 {
                 return Err(ControlError::conflict(
                     format!(
@@ -248,14 +245,14 @@ impl<S: Store> ControlPlane<S> {
         check_password(username, password)?;
         if !own {
             let (_, roles) = self.store.read(|tx| self.user_in(tx, username))?;
-            self.require_over(username, &roles)?;
+            self.require_over("set the password of", username, &roles)?;
         }
         let hash = hash_password(password)?;
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
             let (user, roles) = self.user_in(tx, username)?;
             if !own {
-                self.require_over(username, &roles)?;
+                self.require_over("set the password of", username, &roles)?;
             }
             tx.set_password_hash(&user.id, &hash)?;
             let ended = tx.delete_sessions_of(PrincipalKind::User, &user.id)?;
@@ -279,10 +276,11 @@ impl<S: Store> ControlPlane<S> {
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
             let (user, mut roles) = self.user_in(tx, username)?;
+            self.require_over("grant a role to", username, &roles)?;
             let role = self
                 .resolve_roles(tx, &org_id, &[role.to_string()])?
                 .remove(0);
-            self.require_roles_within(std::slice::from_ref(&role))?;
+            self.require_roles_within("grant", std::slice::from_ref(&role))?;
             let new = !roles.iter().any(|r| r.id == role.id);
             if new {
                 tx.assign_role(&role.id, HOLDER_USER, &user.id, username)?;
@@ -312,11 +310,12 @@ impl<S: Store> ControlPlane<S> {
         self.require_org(Action::UserWrite)?;
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
-            let (user, _) = self.user_in(tx, username)?;
+            let (user, held) = self.user_in(tx, username)?;
+            self.require_over("revoke a role from", username, &held)?;
             let role = self
                 .resolve_roles(tx, &org_id, &[role.to_string()])?
                 .remove(0);
-            self.require_roles_within(std::slice::from_ref(&role))?;
+            self.require_roles_within("revoke", std::slice::from_ref(&role))?;
             if role.name == ADMIN_ROLE {
                 self.keep_an_admin(
                     tx,
@@ -361,7 +360,7 @@ impl<S: Store> ControlPlane<S> {
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
             let (mut user, roles) = self.user_in(tx, username)?;
-            self.require_over(username, &roles)?;
+            self.require_over("disable or enable", username, &roles)?;
             if disable {
                 self.keep_an_admin(tx, &user.id, &format!("disabling '{username}'"))?;
             }

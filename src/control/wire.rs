@@ -282,7 +282,9 @@ impl<S: Store> ControlPlane<S> {
 
     pub fn rotate_key_info(&self, name: &str, now: i64) -> ControlResult<model::Rotation> {
         let rotation = self.rotate_key(name, now)?;
-        let keys = self.instance_keys(name)?;
+        // Answering with the keys is part of the rotation, not another read to authorize:
+        // a refusal now would report as failed a rotation that happened.
+        let keys = self.keys_of(name)?;
         let mut instance = model::Instance::from(rotation.instance);
         instance.keys = Some(keys.into_iter().map(Into::into).collect());
         Ok(model::Rotation {
@@ -470,8 +472,7 @@ impl<S: Store> ControlPlane<S> {
         force: bool,
         now: i64,
     ) -> ControlResult<model::RoleDeleted> {
-        let name = self.role(name_or_id)?.name;
-        let holders = self.delete_role(name_or_id, force, now)?;
+        let (name, holders) = self.delete_role(name_or_id, force, now)?;
         Ok(model::RoleDeleted {
             name,
             holders: holders
