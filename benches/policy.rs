@@ -1,6 +1,7 @@
 //! Criterion benchmark of an authorization check (issue 5's budget: at most 10 % of an
-//! authenticated read, which costs the server 25-33 µs of CPU — benches/README.md):
-//! parsing a request's resource name, and evaluating it against a principal's roles.
+//! authenticated read, which costs the server 22-26 µs of CPU — benches/README.md):
+//! parsing a request's resource name, evaluating it against a principal's roles, and what
+//! the server does per request (`authz/…`).
 //!
 //! Run with `cargo bench --bench policy`.
 
@@ -59,9 +60,10 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-/// What authorization adds to one request, as the server runs it: the caller's roles
-/// (read with its session) become the plane's grants (`ControlPlane::acting`), the
-/// request's resource is built from the path, and the grants are asked.
+/// What authorization adds to one request, as the server runs it: the grants computed from
+/// the caller's roles when its session row was read (`grants_of`, once per cache fill) are
+/// shared with the request (an `Arc` clone in `ControlPlane::acting`), the request's
+/// resource is built from the path, and the grants are asked.
 fn per_request(c: &mut Criterion) {
     let role = |name: &str, policy: Policy| Role {
         id: format!("rol_{name}"),
@@ -86,16 +88,20 @@ fn per_request(c: &mut Criterion) {
             },
         ),
     ];
+    c.bench_function("authz/grants_of_two_roles", |b| {
+        b.iter(|| grants_of(black_box(&roles)))
+    });
+    let shared = std::sync::Arc::new(grants_of(&roles));
     c.bench_function("authz/per_request_token_read", |b| {
         b.iter(|| {
-            let grants = grants_of(black_box(&roles));
+            let grants = std::sync::Arc::clone(black_box(&shared));
             let resource = Resource::org("acme").child(Kind::Tenant, black_box("acme"));
             grants.allows(Action::TokenRead, &resource)
         })
     });
     c.bench_function("authz/per_request_denied_hidden", |b| {
         b.iter(|| {
-            let grants = grants_of(black_box(&roles));
+            let grants = std::sync::Arc::clone(black_box(&shared));
             let resource = Resource::org("acme").child(Kind::Tenant, black_box("other"));
             // A refusal also asks whether the caller holds the action anywhere, and
             // whether any of its resources reaches this one (404 or 403).

@@ -51,12 +51,10 @@ if [[ ! -x "$TOK" ]]; then
 fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/tok-bench-server.XXXXXX")"
-server_pid=""
+# shellcheck source=benches/lib.sh
+source "$root/benches/lib.sh"
 cleanup() {
-    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    stop_servers
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -66,54 +64,16 @@ export TOK_CONFIG_DIR="$work/config" TOK_DATA_DIR="$work/data" TOK_CREDENTIAL_ST
 unset TOK_PROFILE TOK_SERVER TOK_TOKEN TOK_OUTPUT TOK_MASTER_KEY TOK_CA_CERT
 export TOK_NO_INPUT=1 NO_COLOR=1
 
-database="sqlite://$work/server/tok.db"
-master_key="$work/server/master.key"
-password="bench-password-$RANDOM-$RANDOM"
-
-# json EXPR: evaluates the Python expression EXPR with `d` bound to the JSON on stdin.
-json() {
-    python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
-}
-
-printf '%s\n' "$password" | "$TOK" -q server init \
-    --database "$database" --master-key-file "$master_key" \
-    --org bench --instance default --admin bench --password-stdin -o json >/dev/null
-
-"$TOK" server start --listen 127.0.0.1:0 \
-    --database "$database" --master-key-file "$master_key" \
-    >"$work/server.out" 2>"$work/server.log" </dev/null &
-server_pid=$!
-
-url=""
-for _ in $(seq 1 300); do
-    if [[ -s "$work/server.out" ]]; then
-        url=$(head -n 1 "$work/server.out")
-        [[ -n "$url" ]] && break
-    fi
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-        echo "server.sh: tok server start exited early:" >&2
-        cat "$work/server.log" >&2
-        exit 1
-    fi
-    sleep 0.05
-done
-if [[ "$url" != http://127.0.0.1:* ]]; then
-    echo "server.sh: tok server start printed no URL (got '$url')" >&2
-    exit 1
-fi
+tok_server "$TOK" "$work"
+url=$SERVER_URL
+server_pid=$SERVER_PID
+password=$SERVER_PASSWORD
 
 auth_body=$(python3 -c 'import json, sys; print(json.dumps({"username": "bench", "password": sys.argv[1]}))' "$password")
 
-# post PATH BODY [TOKEN]: POSTs JSON, fails on a non-2xx answer, prints the body.
-post() {
-    local args=(-sS --fail-with-body -X POST -H 'Content-Type: application/json' --data "$2")
-    [[ -n "${3:-}" ]] && args+=(-H "Authorization: Bearer $3")
-    curl "${args[@]}" "$url$1"
-}
-
-session=$(post /v1/auth "$auth_body" | json 'd["auth_token"]')
-post /v1/orgs/bench/tenants '{"name":"t1"}' "$session" >/dev/null
-post /v1/orgs/bench/tenants/t1/tokens '{"name":"tok1","expires":"30d"}' "$session" >/dev/null
+session=$(post "$url" /v1/auth "$auth_body" | json 'd["auth_token"]')
+post "$url" /v1/orgs/bench/tenants '{"name":"t1"}' "$session" >/dev/null
+post "$url" /v1/orgs/bench/tenants/t1/tokens '{"name":"tok1","expires":"30d"}' "$session" >/dev/null
 
 read_path=/v1/orgs/bench/tenants/t1/tokens/tok1
 [[ "$(curl -sS "$url/healthz" | json 'd["status"]')" == ok ]] ||

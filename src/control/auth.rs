@@ -3,7 +3,7 @@
 //! never past an absolute maximum. Repeated failures lock the account for a while.
 //! Every rule takes `now` (Unix seconds) so tests move the clock instead of sleeping.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use super::error::{ControlError, ControlResult};
@@ -66,7 +66,8 @@ pub struct Principal {
     pub expires_at: Option<i64>,
     /// A session's absolute end.
     pub max_expires_at: Option<i64>,
-    pub roles: Vec<Role>,
+    /// What its roles grant (and their names), shared with the session cache.
+    pub grants: Arc<Grants>,
 }
 
 impl Principal {
@@ -75,9 +76,9 @@ impl Principal {
         format!("{}:{}", self.kind.as_str(), self.name)
     }
 
-    /// What the principal's roles allow.
-    pub fn grants(&self) -> Grants {
-        grants_of(&self.roles)
+    /// The names of the roles it holds.
+    pub fn role_names(&self) -> &[String] {
+        &self.grants.roles
     }
 }
 
@@ -133,7 +134,7 @@ pub fn login<S: Store>(
         expires_at: now + policy.session_ttl.min(policy.session_max_lifetime),
         max_expires_at: now + policy.session_max_lifetime,
         last_used_at: now,
-        roles: Vec::new(),
+        grants: Arc::default(),
     };
     store.write(|tx| {
         tx.set_login_state(&user.id, 0, None)?;
@@ -201,7 +202,7 @@ pub fn login_client<S: Store>(
         expires_at: (now + policy.session_ttl).min(max_expires_at),
         max_expires_at,
         last_used_at: now,
-        roles: Vec::new(),
+        grants: Arc::default(),
     };
     store.write(|tx| {
         tx.insert_session(&session, &opaque::digest(pepper, &token))?;
@@ -282,7 +283,7 @@ pub fn check_app_token<S: Store>(
         session_id: None,
         expires_at: app.expires_at,
         max_expires_at: None,
-        roles: app.roles,
+        grants: Arc::new(grants_of(&app.roles)),
     };
     Ok((principal, due))
 }
@@ -472,7 +473,7 @@ pub fn evaluate(
         session_id: Some(session.id.clone()),
         expires_at: Some(expires_at),
         max_expires_at: Some(session.max_expires_at),
-        roles: session.roles.clone(),
+        grants: Arc::clone(&session.grants),
     };
     Ok((principal, slide))
 }

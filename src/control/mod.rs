@@ -89,7 +89,7 @@ impl<S: Store> ControlPlane<S> {
             master: Arc::clone(&self.master),
             org: org.to_string(),
             actor: principal.actor(),
-            grants: Arc::new(principal.grants()),
+            grants: Arc::clone(&principal.grants),
             source,
         }
     }

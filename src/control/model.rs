@@ -185,8 +185,9 @@ pub struct Session {
     pub expires_at: i64,
     pub max_expires_at: i64,
     pub last_used_at: i64,
-    /// The roles the principal holds, read with the session (not stored with it).
-    pub roles: Vec<Role>,
+    /// What the principal's roles grant, read with the session (not stored with it) and
+    /// shared by every request that reuses the row.
+    pub grants: std::sync::Arc<super::policy::Grants>,
 }
 
 /// A stored answer to a creating request that carried an `Idempotency-Key`.

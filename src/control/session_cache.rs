@@ -121,7 +121,7 @@ mod tests {
             expires_at: 1800,
             max_expires_at: 43_200,
             last_used_at: 0,
-            roles: Vec::new(),
+            grants: Default::default(),
         }
     }
 

@@ -895,18 +895,19 @@ impl Tx for SqliteTx<'_> {
                     expires_at: r.get(6)?,
                     max_expires_at: r.get(7)?,
                     last_used_at: r.get(8)?,
-                    roles: Vec::new(),
+                    grants: Default::default(),
                 }))
             },
         )?;
         let Some(Some(mut session)) = found else {
             return Ok(None);
         };
-        session.roles = self.roles_of(
+        let roles = self.roles_of(
             &session.org,
             session.principal_kind.as_str(),
             &session.principal_id,
         )?;
+        session.grants = std::sync::Arc::new(super::auth::grants_of(&roles));
         Ok(Some(session))
     }
 

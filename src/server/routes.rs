@@ -199,7 +199,7 @@ pub async fn whoami(caller: Caller) -> Json<WhoAmI> {
         kind: p.kind.as_str().to_string(),
         org: p.org,
         server: None,
-        roles: p.roles.into_iter().map(|r| r.name).collect(),
+        roles: p.grants.roles.clone(),
         expires_at: p.expires_at,
         max_expires_at: p.max_expires_at,
     })
