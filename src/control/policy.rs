@@ -727,7 +727,65 @@ mod properties {
             })
     }
 
+    /// A pattern of the tenant chain over a tiny alphabet, so that stars meet names often.
+    fn pattern() -> impl Strategy<Value = Resource> {
+        proptest::collection::vec("[ab*]{1,4}", 0..=3).prop_map(|names| Resource {
+            org: "o".into(),
+            path: CHAINS[0].iter().copied().zip(names).collect(),
+        })
+    }
+
+    /// `p` with each `*` replaced by the next of `fills`: one of the names it matches.
+    fn instantiate(p: &Resource, fills: &[String]) -> Resource {
+        let mut next = fills.iter().cycle();
+        let path = p
+            .path
+            .iter()
+            .map(|(kind, name)| {
+                let mut concrete = String::new();
+                for ch in name.chars() {
+                    if ch == '*' {
+                        concrete.push_str(next.next().map_or("", String::as_str));
+                    } else {
+                        concrete.push(ch);
+                    }
+                }
+                (*kind, concrete)
+            })
+            .collect();
+        Resource {
+            org: p.org.clone(),
+            path,
+        }
+    }
+
     proptest! {
+        /// No escalation is sound: when a creator's pattern covers a new pattern, it covers
+        /// every name the new pattern matches — so checking a new role, token or assignment
+        /// against its creator's grants never lets it grant more.
+        #[test]
+        fn covering_a_pattern_covers_every_name_it_matches(
+            c in pattern(),
+            p in pattern(),
+            fills in proptest::collection::vec("[ab]{0,3}", 1..6),
+            action in 0usize..Action::ALL.len(),
+        ) {
+            let inst = instantiate(&p, &fills);
+            prop_assert!(p.covers(&inst), "a pattern matches its instances");
+            if c.covers(&p) {
+                prop_assert!(c.covers(&inst), "{c} covers {p} but not {inst}");
+            }
+            let action = Action::ALL[action];
+            let grants = Grants::new(
+                vec!["creator".into()],
+                vec![Policy { actions: vec![action], resources: vec![c.clone()] }],
+            );
+            let asked = Policy { actions: vec![action], resources: vec![p.clone()] };
+            if grants.covers_policy(&asked).is_ok() {
+                prop_assert!(grants.allows(action, &inst));
+            }
+        }
+
         #[test]
         fn display_and_parse_round_trip(r in resource()) {
             prop_assert_eq!(r.to_string().parse::<Resource>().unwrap(), r);
