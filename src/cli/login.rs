@@ -218,7 +218,7 @@ pub fn logout(ctx: &Ctx) -> Result<()> {
             .info(&format!("profile '{}' is not logged in", profile.name));
         return Ok(());
     };
-    if token.starts_with("toka_") {
+    if crate::control::opaque::is_kind(crate::control::opaque::Kind::Application, &token) {
         ctx.out.info(
             "the profile held an application token: it stays valid until it expires or is \
              revoked (`tok token delete NAME`)",

@@ -23,8 +23,9 @@ A streaming token (--tenant) is a Pulsar JWT; --role records which roles its sub
 An application token (--role without --tenant) is an org-level credential for the tok API:
 use the token as a bearer token (TOK_TOKEN, `tok login --with-token`), or exchange the client
 id and client secret for a session (POST /v1/auth). It grants what its roles grant — when it
-is created, never more than its creator holds — and it cannot be changed: for other roles,
-create another. It does not depend on its creator afterwards: revoke it to stop it.";
+is created, never more than its creator holds. Which roles it carries cannot be changed (for
+other roles, create another); a change to a custom role's policy reaches it as it reaches
+every holder. It does not depend on its creator afterwards: revoke it to stop it.";
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {

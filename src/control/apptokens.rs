@@ -4,7 +4,7 @@
 //! revokes it (it stays listed, revoked) and ends the sessions it bought.
 
 use super::error::{ControlError, ControlResult};
-use super::model::AppToken;
+use super::model::{AppToken, HOLDER_APPLICATION, PrincipalKind};
 use super::opaque::{self, Kind};
 use super::policy::Action;
 use super::tokens::{check_lifetime, validate_token_name};
@@ -37,8 +37,6 @@ impl std::fmt::Debug for CreatedAppToken {
     }
 }
 
-const HOLDER: &str = "application";
-
 fn app_token_not_found(key: &str) -> ControlError {
     ControlError::NotFound {
         what: "application token",
@@ -69,11 +67,9 @@ impl<S: Store> ControlPlane<S> {
         {
             return Err(ControlError::invalid("the expiry is not in the future"));
         }
-        let roles = self.store.read(|tx| {
-            let org_id = self.org_id(tx)?;
-            self.resolve_roles(tx, &org_id, &spec.roles)
-        })?;
-        self.require_roles_within("give a token", &roles)?;
+        let roles = self
+            .store
+            .read(|tx| self.roles_within(tx, "give a token", &spec.roles))?;
         let pepper = self.master.get()?.pepper().to_vec();
         let token = opaque::generate(Kind::Application)?;
         let client_secret = opaque::generate(Kind::ClientSecret)?;
@@ -106,11 +102,12 @@ impl<S: Store> ControlPlane<S> {
             }
             let record = AppToken {
                 org_id: org_id.clone(),
+                roles: self.roles_within(tx, "give a token", &spec.roles)?,
                 ..record
             };
             tx.insert_app_token(&record)?;
             for role in &record.roles {
-                tx.assign_role(&role.id, HOLDER, &record.id, &name)?;
+                tx.assign_role(&role.id, HOLDER_APPLICATION, &record.id, &name)?;
             }
             let names: Vec<&str> = record.roles.iter().map(|r| r.name.as_str()).collect();
             let detail = format!(
@@ -135,7 +132,7 @@ impl<S: Store> ControlPlane<S> {
             let org_id = self.org_id(tx)?;
             let mut all = tx.app_tokens(&org_id)?;
             for t in &mut all {
-                t.roles = tx.roles_of(&self.org, HOLDER, &t.id)?;
+                t.roles = tx.roles_of(&self.org, HOLDER_APPLICATION, &t.id)?;
             }
             Ok(all)
         })
@@ -152,7 +149,7 @@ impl<S: Store> ControlPlane<S> {
         let mut t = tx
             .app_token(&org_id, key.trim())?
             .ok_or_else(|| app_token_not_found(key))?;
-        t.roles = tx.roles_of(&self.org, HOLDER, &t.id)?;
+        t.roles = tx.roles_of(&self.org, HOLDER_APPLICATION, &t.id)?;
         Ok(t)
     }
 
@@ -166,7 +163,18 @@ impl<S: Store> ControlPlane<S> {
             if t.revoked_at.is_some() {
                 return Err(app_token_not_found(key));
             }
+            // Nobody stops a credential that may do more than they may.
+            for role in &t.roles {
+                self.require_within(
+                    &format!(
+                        "revoke token '{}' (which holds role '{}')",
+                        t.name, role.name
+                    ),
+                    &role.policy,
+                )?;
+            }
             tx.revoke_app_token(&t.id, now)?;
+            tx.delete_sessions_of(PrincipalKind::Application, &t.id)?;
             t.revoked_at = Some(now);
             let detail = format!("application token, client id {}", t.client_id);
             self.audit_write(tx, &org_id, now, "token.delete", &t.name, Some(&detail))?;

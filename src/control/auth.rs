@@ -75,11 +75,6 @@ impl Principal {
     pub fn actor(&self) -> String {
         format!("{}:{}", self.kind.as_str(), self.name)
     }
-
-    /// The names of the roles it holds.
-    pub fn role_names(&self) -> &[String] {
-        &self.grants.roles
-    }
 }
 
 /// The grants of a set of roles.
@@ -242,7 +237,7 @@ pub fn check_app_token<S: Store>(
         let Some(mut app) = tx.app_token_by_hash(&digest)? else {
             return Ok(None);
         };
-        app.roles = tx.roles_of(&app.org, PrincipalKind::Application.as_str(), &app.id)?;
+        app.roles = tx.roles_of(&app.org, super::model::HOLDER_APPLICATION, &app.id)?;
         Ok(Some(app))
     })?;
     let app = found.ok_or_else(|| ControlError::Unauthenticated {
@@ -352,7 +347,7 @@ pub fn authenticate<S: Store>(
     token: &str,
     now: i64,
 ) -> ControlResult<Principal> {
-    if token.starts_with("toka_") {
+    if opaque::is_kind(Kind::Application, token) {
         let (principal, due) = check_app_token(store, pepper, token, now)?;
         if due {
             touch_app_token(store, &principal.id, now)?;
@@ -399,10 +394,11 @@ pub fn check_session<S: Store>(
             Err(_) => cache.forget(&digest),
         }
     }
+    let generation = cache.map(SessionCache::generation);
     let session = lookup_session(store, &digest)?;
     let result = evaluate(&session, &digest, policy, now)?;
-    if let Some(cache) = cache {
-        cache.put(digest, session, Instant::now());
+    if let (Some(cache), Some(generation)) = (cache, generation) {
+        cache.put(digest, session, Instant::now(), generation);
     }
     Ok(result)
 }

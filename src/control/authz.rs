@@ -13,16 +13,11 @@
 //!   holds itself.
 
 use super::error::{ControlError, ControlResult};
-use super::model::Role;
-use super::policy::{Action, Grants, Kind, Policy, Resource};
-use super::{ControlPlane, Store};
+use super::model::{PrincipalKind, Role};
+use super::policy::{Action, Kind, Policy, Resource};
+use super::{ControlPlane, Store, Tx};
 
 impl<S: Store> ControlPlane<S> {
-    /// What the caller may do.
-    pub fn grants(&self) -> &Grants {
-        &self.grants
-    }
-
     /// `drn:tok:<org>`.
     pub(super) fn org_resource(&self) -> Resource {
         Resource::org(&self.org)
@@ -64,12 +59,7 @@ impl<S: Store> ControlPlane<S> {
         if self.grants.allows(action, resource) {
             return Ok(());
         }
-        let visible = self
-            .grants
-            .policies
-            .iter()
-            .any(|p| p.resources.iter().any(|r| r.covers(resource)));
-        if self.grants.holds_action(action) && !visible {
+        if self.grants.holds_action(action) && !self.grants.reaches(resource) {
             Err(hidden())
         } else {
             Err(self.forbidden(action, resource))
@@ -115,6 +105,22 @@ impl<S: Store> ControlPlane<S> {
         Ok(())
     }
 
+    /// The roles `names`, resolved and checked against the caller's grants ([`Self::
+    /// require_roles_within`]) in `tx`. Callers check before slow work (hashing, signing)
+    /// and again in the write transaction that assigns them, so that a role changed in
+    /// between is never assigned unchecked.
+    pub(super) fn roles_within(
+        &self,
+        tx: &mut dyn Tx,
+        verb: &str,
+        names: &[String],
+    ) -> ControlResult<Vec<Role>> {
+        let org_id = self.org_id(tx)?;
+        let roles = self.resolve_roles(tx, &org_id, names)?;
+        self.require_roles_within(verb, &roles)?;
+        Ok(roles)
+    }
+
     fn forbidden(&self, action: Action, resource: &Resource) -> ControlError {
         ControlError::Forbidden {
             message: format!(
@@ -131,7 +137,7 @@ impl<S: Store> ControlPlane<S> {
         } else {
             format!("roles {}", self.grants.roles.join(", "))
         };
-        let next = if self.actor.starts_with("application:") {
+        let next = if matches!(self.principal, Some((PrincipalKind::Application, _))) {
             "application tokens are immutable: create another with the roles it needs"
         } else {
             "an administrator can grant another with `tok user grant-role`"

@@ -226,7 +226,7 @@ impl<S: Store> ControlPlane<S> {
     pub fn delete_instance(&self, name: &str, cascade: bool, now: i64) -> ControlResult<usize> {
         self.require_org(Action::InstanceWrite)?;
         if cascade {
-            // A cascade deletes every tenant on the instance and their tokens.
+            // A cascade deletes every tenant on the instance (and, with each, its tokens).
             self.require_org(Action::TenantWrite)?;
         }
         self.store.write(|tx| {
@@ -307,7 +307,12 @@ impl<S: Store> ControlPlane<S> {
             let detail = format!("{} retired, {kid} active", current.kid);
             self.audit_write(tx, &org_id, now, "instance.rotate-key", name, Some(&detail))?;
             Ok(Rotation {
-                still_using_old: tx.tokens_by_kid(&current.kid)?,
+                // Named only where the caller may read tokens.
+                still_using_old: tx
+                    .tokens_by_kid(&current.kid)?
+                    .into_iter()
+                    .filter(|t| self.may(Action::TokenRead, &self.tenant_resource(&t.tenant)))
+                    .collect(),
                 retired_kid: current.kid,
                 instance: self.instance_in(tx, name)?,
             })

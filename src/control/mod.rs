@@ -61,6 +61,8 @@ pub struct ControlPlane<S: Store> {
     actor: String,
     /// What the actor may do: every operation checks it first.
     grants: Arc<Grants>,
+    /// The principal acted for (`None`: the org's owner, or nobody).
+    principal: Option<(PrincipalKind, String)>,
     /// Where the request came from (a server's client address), for the audit.
     source: Option<String>,
 }
@@ -75,6 +77,7 @@ impl<S: Store> ControlPlane<S> {
             org: org.to_string(),
             actor: actor.to_string(),
             grants: Arc::new(owner_grants(org)),
+            principal: None,
             source: None,
         }
     }
@@ -90,13 +93,14 @@ impl<S: Store> ControlPlane<S> {
             org: org.to_string(),
             actor: principal.actor(),
             grants: Arc::clone(&principal.grants),
+            principal: Some((principal.kind, principal.name.clone())),
             source,
         }
     }
 
-    /// The same store and master key, acting for the owner of `org` (public reads such as
-    /// a JWKS, and a server's operator commands).
-    pub fn owner_of(&self, org: &str, actor: &str) -> Self
+    /// The same store and master key, in `org` for nobody: no grants at all, for what is
+    /// public (an instance's JWKS).
+    pub fn anonymous(&self, org: &str) -> Self
     where
         S: Clone,
     {
@@ -104,8 +108,9 @@ impl<S: Store> ControlPlane<S> {
             store: self.store.clone(),
             master: Arc::clone(&self.master),
             org: org.to_string(),
-            actor: actor.to_string(),
-            grants: Arc::new(owner_grants(org)),
+            actor: "anonymous".to_string(),
+            grants: Arc::default(),
+            principal: None,
             source: None,
         }
     }

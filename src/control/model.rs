@@ -150,7 +150,7 @@ pub enum PrincipalKind {
 
 impl PrincipalKind {
     /// The name stored with sessions and role assignments, and shown by `whoami`.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             PrincipalKind::User => "user",
             PrincipalKind::Application => "application",
@@ -166,8 +166,10 @@ impl PrincipalKind {
     }
 }
 
-/// Role holders other than principals: streaming tokens record the roles their subject
-/// carries (and, later, service accounts).
+/// The kinds of role holder, as `role_assignments.holder_kind` stores them: the two kinds
+/// of principal, and streaming tokens, which record the roles their subject carries.
+pub const HOLDER_USER: &str = PrincipalKind::User.as_str();
+pub const HOLDER_APPLICATION: &str = PrincipalKind::Application.as_str();
 pub const HOLDER_STREAMING_TOKEN: &str = "streaming-token";
 
 /// A session: its token is stored only as an HMAC under the server's pepper.

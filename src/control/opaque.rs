@@ -34,6 +34,14 @@ impl Kind {
     }
 }
 
+/// Whether `secret` carries `kind`'s prefix (its format and checksum unchecked): which
+/// kind of credential a bearer token claims to be.
+pub fn is_kind(kind: Kind, secret: &str) -> bool {
+    secret
+        .strip_prefix(kind.prefix())
+        .is_some_and(|rest| rest.starts_with('_'))
+}
+
 /// A new client id: public, so no checksum — `tokci_` and 24 base62 characters.
 pub fn client_id() -> ControlResult<String> {
     Ok(format!("tokci_{}", random_base62(24)?))

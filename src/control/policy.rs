@@ -396,6 +396,14 @@ impl Grants {
         allowed(&self.policies, action, resource)
     }
 
+    /// Whether any policy names `resource` or something above it, for any action: the
+    /// resources the principal can see at all.
+    pub fn reaches(&self, resource: &Resource) -> bool {
+        self.policies
+            .iter()
+            .any(|p| p.resources.iter().any(|r| r.covers(resource)))
+    }
+
     /// Whether any policy grants `action` on anything at all.
     pub fn holds_action(&self, action: Action) -> bool {
         self.policies.iter().any(|p| p.actions.contains(&action))

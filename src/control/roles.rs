@@ -495,4 +495,46 @@ mod tests {
             Err(ControlError::NotFound { .. })
         ));
     }
+
+    #[test]
+    fn tokens_that_are_gone_or_revoked_do_not_hold_a_role() {
+        use crate::control::{InstanceSpec, TokenSpec};
+        use crate::duration::Expiry;
+        let dir = tempfile::tempdir().unwrap();
+        let cp = plane(&dir);
+        let spec = InstanceSpec {
+            name: "i".into(),
+            algorithm: Some(crate::jwt::Algorithm::HS256),
+            ..InstanceSpec::default()
+        };
+        cp.create_instance(&spec, NOW).unwrap();
+        cp.create_role(&spec_of("r"), NOW).unwrap();
+        let token = |tenant: &str| TokenSpec {
+            tenant: tenant.into(),
+            name: Some("t".into()),
+            subject: None,
+            description: None,
+            expiry: Expiry::Never,
+            roles: vec!["r".into()],
+        };
+        for tenant in ["gone", "kept"] {
+            cp.create_tenant(tenant, None, None, NOW).unwrap();
+            cp.create_token(&token(tenant), NOW).unwrap();
+        }
+        let held = |cp: &ControlPlane<SqliteStore>| match cp.delete_role("r", false, NOW) {
+            Err(ControlError::Conflict { message, .. }) => message,
+            other => panic!("expected a conflict, got {other:?}"),
+        };
+        assert!(held(&cp).contains("gone/t") && held(&cp).contains("kept/t"));
+        cp.delete_tenant("gone", NOW).unwrap();
+        let message = held(&cp);
+        assert!(!message.contains("gone/t") && message.contains("kept/t"), "{message}");
+        cp.revoke_token("kept", "t", NOW).unwrap();
+        let (name, holders) = cp.delete_role("r", false, NOW).unwrap();
+        assert_eq!((name.as_str(), holders.len()), ("r", 0), "a revoked token holds nothing");
+    }
+
+    fn spec_of(name: &str) -> RoleSpec {
+        spec(name, &["consume"], &["drn:tok:local"])
+    }
 }

@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::model::{PrincipalKind, Session};
@@ -23,6 +24,9 @@ const MAX_ENTRIES: usize = 100_000;
 pub struct SessionCache {
     ttl: Duration,
     entries: Mutex<HashMap<Vec<u8>, (Session, Instant)>>,
+    /// Moves on every forget: a row read before a forget is not cached after it (it may
+    /// hold the grants, or the session, the forget was for).
+    generation: AtomicU64,
 }
 
 impl SessionCache {
@@ -31,7 +35,17 @@ impl SessionCache {
         SessionCache {
             ttl,
             entries: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
         }
+    }
+
+    /// Read before looking a row up, and passed to [`SessionCache::put`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    fn moved(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The cached row for `digest`, if it was looked up less than the TTL before `now`.
@@ -43,14 +57,19 @@ impl SessionCache {
             .map(|(s, _)| s.clone())
     }
 
-    /// Keeps a row looked up at `now`.
-    pub fn put(&self, digest: Vec<u8>, session: Session, now: Instant) {
+    /// Keeps a row looked up at `now`, unless something was forgotten since `generation`
+    /// (read before the lookup): the row may be what was forgotten.
+    pub fn put(&self, digest: Vec<u8>, session: Session, now: Instant, generation: u64) {
         if self.ttl.is_zero() {
             return;
         }
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
+        // Checked under the lock that every forget takes, so none can slip in between.
+        if self.generation() != generation {
+            return;
+        }
         if entries.len() >= MAX_ENTRIES {
             let ttl = self.ttl;
             entries.retain(|_, (_, at)| now.saturating_duration_since(*at) < ttl);
@@ -77,6 +96,7 @@ impl SessionCache {
 
     pub fn forget(&self, digest: &[u8]) {
         if let Ok(mut entries) = self.entries.lock() {
+            self.moved();
             entries.remove(digest);
         }
     }
@@ -85,6 +105,7 @@ impl SessionCache {
     /// disabled, roles changed, application token revoked).
     pub fn forget_principal(&self, org: &str, kind: PrincipalKind, name: &str) {
         if let Ok(mut entries) = self.entries.lock() {
+            self.moved();
             entries.retain(|_, (s, _)| {
                 !(s.org == org && s.principal_kind == kind && s.principal_name == name)
             });
@@ -94,6 +115,7 @@ impl SessionCache {
     /// Forgets every row (a role's policy changed: any session may hold it).
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.lock() {
+            self.moved();
             entries.clear();
         }
     }
@@ -101,6 +123,7 @@ impl SessionCache {
     /// Forgets one session by id.
     pub fn forget_session(&self, session_id: &str) {
         if let Ok(mut entries) = self.entries.lock() {
+            self.moved();
             entries.retain(|_, (s, _)| s.id != session_id);
         }
     }
@@ -129,7 +152,12 @@ mod tests {
     fn rows_are_reused_only_within_the_ttl() {
         let cache = SessionCache::new(Duration::from_secs(1));
         let t0 = Instant::now();
-        cache.put(b"a".to_vec(), session("s1", "alice", "acme"), t0);
+        cache.put(
+            b"a".to_vec(),
+            session("s1", "alice", "acme"),
+            t0,
+            cache.generation(),
+        );
         assert!(cache.get(b"a", t0).is_some());
         assert!(cache.get(b"a", t0 + Duration::from_millis(999)).is_some());
         assert!(cache.get(b"a", t0 + Duration::from_secs(1)).is_none());
@@ -140,7 +168,12 @@ mod tests {
     fn a_zero_ttl_caches_nothing() {
         let cache = SessionCache::new(Duration::ZERO);
         let t0 = Instant::now();
-        cache.put(b"a".to_vec(), session("s1", "alice", "acme"), t0);
+        cache.put(
+            b"a".to_vec(),
+            session("s1", "alice", "acme"),
+            t0,
+            cache.generation(),
+        );
         assert!(cache.get(b"a", t0).is_none());
         assert_eq!(cache.entries(), 0);
     }
@@ -149,10 +182,30 @@ mod tests {
     fn forgetting_removes_exactly_the_named_sessions() {
         let cache = SessionCache::new(Duration::from_secs(1));
         let t0 = Instant::now();
-        cache.put(b"a".to_vec(), session("s1", "alice", "acme"), t0);
-        cache.put(b"b".to_vec(), session("s2", "alice", "acme"), t0);
-        cache.put(b"c".to_vec(), session("s3", "alice", "other"), t0);
-        cache.put(b"d".to_vec(), session("s4", "bob", "acme"), t0);
+        cache.put(
+            b"a".to_vec(),
+            session("s1", "alice", "acme"),
+            t0,
+            cache.generation(),
+        );
+        cache.put(
+            b"b".to_vec(),
+            session("s2", "alice", "acme"),
+            t0,
+            cache.generation(),
+        );
+        cache.put(
+            b"c".to_vec(),
+            session("s3", "alice", "other"),
+            t0,
+            cache.generation(),
+        );
+        cache.put(
+            b"d".to_vec(),
+            session("s4", "bob", "acme"),
+            t0,
+            cache.generation(),
+        );
         cache.forget_principal("acme", PrincipalKind::Application, "alice");
         assert!(cache.get(b"a", t0).is_some(), "same name, another kind");
         cache.forget_principal("acme", PrincipalKind::User, "alice");
@@ -162,7 +215,21 @@ mod tests {
         assert!(cache.get(b"d", t0).is_none());
         cache.forget(b"c");
         assert_eq!(cache.entries(), 0);
-        cache.put(b"e".to_vec(), session("s5", "carol", "acme"), t0);
+        // A row read before a forget is not kept after it.
+        let read_at = cache.generation();
+        cache.forget_principal("acme", PrincipalKind::User, "carol");
+        cache.put(b"c".to_vec(), session("s3", "carol", "acme"), t0, read_at);
+        assert_eq!(
+            cache.entries(),
+            0,
+            "the forget came between the read and the put"
+        );
+        cache.put(
+            b"e".to_vec(),
+            session("s5", "carol", "acme"),
+            t0,
+            cache.generation(),
+        );
         cache.clear();
         assert_eq!(cache.entries(), 0);
     }
@@ -171,7 +238,12 @@ mod tests {
     fn a_slide_only_moves_the_expiry_forward() {
         let cache = SessionCache::new(Duration::from_secs(1));
         let t0 = Instant::now();
-        cache.put(b"a".to_vec(), session("s1", "alice", "acme"), t0);
+        cache.put(
+            b"a".to_vec(),
+            session("s1", "alice", "acme"),
+            t0,
+            cache.generation(),
+        );
         cache.slid(b"a", 3600);
         assert_eq!(cache.get(b"a", t0).unwrap().expires_at, 3600);
         cache.slid(b"a", 100);
@@ -183,10 +255,20 @@ mod tests {
         let cache = SessionCache::new(Duration::from_secs(1));
         let t0 = Instant::now();
         for i in 0..MAX_ENTRIES {
-            cache.put(i.to_le_bytes().to_vec(), session("s", "u", "o"), t0);
+            cache.put(
+                i.to_le_bytes().to_vec(),
+                session("s", "u", "o"),
+                t0,
+                cache.generation(),
+            );
         }
         let later = t0 + Duration::from_secs(2);
-        cache.put(b"fresh".to_vec(), session("s", "u", "o"), later);
+        cache.put(
+            b"fresh".to_vec(),
+            session("s", "u", "o"),
+            later,
+            cache.generation(),
+        );
         assert_eq!(cache.entries(), 1, "every stale row went");
         assert!(cache.get(b"fresh", later).is_some());
     }

@@ -670,6 +670,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn delete_tenant(&mut self, tenant_id: &str) -> ControlResult<()> {
+        self.exec(
+            "DELETE FROM role_assignments WHERE holder_kind = 'streaming-token' \
+             AND holder_id IN (SELECT id FROM tokens WHERE tenant_id = ?1)",
+            [tenant_id],
+        )?;
         self.exec("DELETE FROM tokens WHERE tenant_id = ?1", [tenant_id])?;
         self.exec("DELETE FROM tenants WHERE id = ?1", [tenant_id])
             .map(drop)
@@ -1061,9 +1066,13 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn role_holders(&mut self, role_id: &str) -> ControlResult<Vec<(String, String)>> {
+        // Revoked tokens hold nothing any more: they do not keep a role from being deleted.
         self.all(
-            "SELECT holder_kind, holder_name FROM role_assignments WHERE role_id = ?1 \
-             ORDER BY holder_kind, holder_name",
+            "SELECT ra.holder_kind, ra.holder_name FROM role_assignments ra \
+             LEFT JOIN tokens t ON ra.holder_kind = 'streaming-token' AND t.id = ra.holder_id \
+             LEFT JOIN app_tokens a ON ra.holder_kind = 'application' AND a.id = ra.holder_id \
+             WHERE ra.role_id = ?1 AND t.revoked_at IS NULL AND a.revoked_at IS NULL \
+             ORDER BY ra.holder_kind, ra.holder_name",
             [role_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -1194,10 +1203,6 @@ impl Tx for SqliteTx<'_> {
         self.exec(
             "UPDATE app_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
             params![id, now],
-        )?;
-        self.exec(
-            "DELETE FROM sessions WHERE principal_kind = 'application' AND principal_id = ?1",
-            [id],
         )
         .map(drop)
     }

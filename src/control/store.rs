@@ -143,7 +143,8 @@ pub trait Tx {
     fn update_role(&mut self, role: &Role) -> ControlResult<()>;
     /// Deletes a role and its assignments.
     fn delete_role(&mut self, role_id: &str) -> ControlResult<()>;
-    /// Who holds a role: `(kind, name)` pairs such as `("user", "alice")`.
+    /// Who holds a role: `(kind, name)` pairs such as `("user", "alice")`; revoked tokens
+    /// are not holders.
     fn role_holders(&mut self, role_id: &str) -> ControlResult<Vec<(String, String)>>;
     fn assign_role(
         &mut self,

@@ -71,6 +71,10 @@ impl<S: Store> ControlPlane<S> {
     /// The tenants the caller may read, of the org or of one instance.
     pub fn tenants(&self, instance: Option<&str>) -> ControlResult<Vec<Tenant>> {
         self.require_somewhere(Action::TenantRead)?;
+        if instance.is_some() {
+            // Whether the instance exists is for those who may read instances.
+            self.require_org(Action::InstanceRead)?;
+        }
         let all = self.store.read(|tx| {
             let org_id = self.org_id(tx)?;
             let instance_id = match instance {
@@ -100,6 +104,7 @@ impl<S: Store> ControlPlane<S> {
 
     /// Deletes a tenant and its tokens; returns how many live tokens went with it.
     pub fn delete_tenant(&self, name: &str, now: i64) -> ControlResult<i64> {
+        // Whoever may delete a tenant may delete what is in it: its tokens go with it.
         self.require_on(Action::TenantWrite, &self.tenant_resource(name), || {
             tenant_not_found(name)
         })?;

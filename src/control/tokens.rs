@@ -93,21 +93,9 @@ impl<S: Store> ControlPlane<S> {
         )?;
         let (tenant, roles) = self.store.read(|tx| {
             let tenant = self.tenant_in(tx, &spec.tenant)?;
-            let org_id = self.org_id(tx)?;
-            Ok((tenant, self.resolve_roles(tx, &org_id, &spec.roles)?))
+            let roles = self.token_roles_within(tx, &tenant.name, &spec.roles)?;
+            Ok((tenant, roles))
         })?;
-        for (role, scoped) in roles.iter().zip(
-            roles
-                .iter()
-                .map(|r| r.policy.within_tenant(&self.org, &tenant.name)),
-        ) {
-            if let Some(scoped) = scoped {
-                self.require_within(
-                    &format!("record role '{}' on a token of this tenant", role.name),
-                    &scoped,
-                )?;
-            }
-        }
         let name = match &spec.name {
             Some(n) => n.clone(),
             None => format!("{}-{}", tenant.name, ids::random_hex(3)),
@@ -168,8 +156,10 @@ impl<S: Store> ControlPlane<S> {
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
             check_lifetime(tx.max_token_lifetime(&org_id)?, spec.expiry, now)?;
-            // Re-read inside the write lock: the tenant may have gone, the name been taken.
+            // Re-read inside the write lock: the tenant may have gone, the name been taken,
+            // a role been changed.
             let tenant = self.tenant_in(tx, &spec.tenant)?;
+            self.token_roles_within(tx, &tenant.name, &spec.roles)?;
             if tx.token(&tenant.id, &name)?.is_some() {
                 return Err(ControlError::conflict(
                     format!(
@@ -196,6 +186,36 @@ impl<S: Store> ControlPlane<S> {
             Ok(())
         })?;
         Ok(CreatedToken { record, jwt })
+    }
+
+    /// The roles `names` for a streaming token of `tenant`: each must mean something there
+    /// (a Pulsar action within the tenant), and the caller must hold what it means.
+    fn token_roles_within(
+        &self,
+        tx: &mut dyn Tx,
+        tenant: &str,
+        names: &[String],
+    ) -> ControlResult<Vec<Role>> {
+        let org_id = self.org_id(tx)?;
+        let roles = self.resolve_roles(tx, &org_id, names)?;
+        for role in &roles {
+            let Some(scoped) = role.policy.within_tenant(&self.org, tenant) else {
+                return Err(ControlError::invalid(format!(
+                    "role '{}' grants no Pulsar action (produce, consume, functions, sources, \
+                     sinks, packages) within tenant '{tenant}': a streaming token of it could \
+                     do nothing the role allows",
+                    role.name
+                )));
+            };
+            self.require_within(
+                &format!(
+                    "record role '{}' on a token of tenant '{tenant}'",
+                    role.name
+                ),
+                &scoped,
+            )?;
+        }
+        Ok(roles)
     }
 
     /// Streaming tokens of one tenant, or of every tenant the caller may read tokens of;

@@ -5,7 +5,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
 use super::error::{ControlError, ControlResult};
-use super::model::{PrincipalKind, Role, User};
+use super::model::{HOLDER_USER, PrincipalKind, Role, User};
 use super::policy::Action;
 use super::roles::builtin_id;
 use super::{ControlPlane, Store, Tx, ids};
@@ -79,7 +79,7 @@ impl<S: Store> ControlPlane<S> {
     /// Whether the caller is the user `username` (who may read itself and change its own
     /// password without `user-read` / `user-write`).
     fn is_self(&self, username: &str) -> bool {
-        self.actor.strip_prefix("user:") == Some(username)
+        matches!(&self.principal, Some((PrincipalKind::User, name)) if name == username)
     }
 
     /// Creates a user of this org holding `roles` (names or ids), each of which the caller
@@ -94,14 +94,12 @@ impl<S: Store> ControlPlane<S> {
         self.require_org(Action::UserWrite)?;
         validate_username(username)?;
         check_password(username, password)?;
-        let roles = self.store.read(|tx| {
-            let org_id = self.org_id(tx)?;
-            self.resolve_roles(tx, &org_id, roles)
-        })?;
-        self.require_roles_within("grant", &roles)?;
+        self.store
+            .read(|tx| self.roles_within(tx, "grant", roles))?;
         let hash = hash_password(password)?;
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
+            let roles = self.roles_within(tx, "grant", roles)?;
             if let Some(existing) = tx.user_anywhere(username)? {
                 let where_ = if existing.org_id == org_id {
                     String::new()
@@ -278,9 +276,8 @@ impl<S: Store> ControlPlane<S> {
             let (user, mut roles) = self.user_in(tx, username)?;
             self.require_over("grant a role to", username, &roles)?;
             let role = self
-                .resolve_roles(tx, &org_id, &[role.to_string()])?
+                .roles_within(tx, "grant", &[role.to_string()])?
                 .remove(0);
-            self.require_roles_within("grant", std::slice::from_ref(&role))?;
             let new = !roles.iter().any(|r| r.id == role.id);
             if new {
                 tx.assign_role(&role.id, HOLDER_USER, &user.id, username)?;
@@ -313,9 +310,8 @@ impl<S: Store> ControlPlane<S> {
             let (user, held) = self.user_in(tx, username)?;
             self.require_over("revoke a role from", username, &held)?;
             let role = self
-                .resolve_roles(tx, &org_id, &[role.to_string()])?
+                .roles_within(tx, "revoke", &[role.to_string()])?
                 .remove(0);
-            self.require_roles_within("revoke", std::slice::from_ref(&role))?;
             if role.name == ADMIN_ROLE {
                 self.keep_an_admin(
                     tx,
@@ -387,9 +383,6 @@ impl<S: Store> ControlPlane<S> {
         })
     }
 }
-
-/// How a user is recorded as a role holder.
-pub const HOLDER_USER: &str = "user";
 
 fn role_names(roles: Vec<Role>) -> Vec<String> {
     roles.into_iter().map(|r| r.name).collect()

@@ -131,7 +131,7 @@ pub struct CreateTenant {
 }
 
 /// A token's metadata; `token` only in the response that creates it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 pub struct Token {
     /// Also the JWT's `jti`.
     pub id: String,
@@ -174,6 +174,19 @@ pub struct Token {
     /// Application tokens: the client secret, shown only once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token or the client secret.
+        f.debug_struct("Token")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("type", &self.kind)
+            .field("tenant", &self.tenant)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One thing a token, user or role may do: an action on a resource (with `*` wildcards).

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use super::AppState;
 use super::error::ApiError;
 use crate::control::auth::{self, Principal};
+use crate::control::opaque;
 
 /// The authenticated caller and where the request came from.
 #[derive(Debug, Clone)]
@@ -72,17 +73,20 @@ pub async fn authenticate(state: &AppState, parts: &mut Parts) -> Result<Caller,
 /// per session, goes to a blocking thread.
 async fn check(state: &AppState, token: &str) -> Result<Principal, ApiError> {
     let now = (state.clock)();
-    if token.starts_with("toka_") {
+    if opaque::is_kind(opaque::Kind::Application, token) {
         let (principal, due) = super::read(|| {
             auth::check_app_token(&state.store, &state.pepper, token, now).map_err(ApiError::from)
         })?;
         if due {
+            // Written in the background: a busy database delays the record of the use,
+            // never the request. Concurrent requests may each write once (idempotent).
             let st = state.clone();
             let id = principal.id.clone();
-            super::blocking(move || {
-                auth::touch_app_token(&st.store, &id, now).map_err(ApiError::from)
-            })
-            .await?;
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = auth::touch_app_token(&st.store, &id, now) {
+                    tracing::warn!(error = %e, "recording an application token's use failed");
+                }
+            });
         }
         return Ok(principal);
     }

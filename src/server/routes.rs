@@ -208,7 +208,7 @@ pub async fn whoami(caller: Caller) -> Json<WhoAmI> {
 /// `GET /v1/orgs/{org}`.
 #[utoipa::path(get, path = "/v1/orgs/{org}", tag = "org", security(("bearer" = [])),
     params(("org" = String, Path)),
-    responses((status = 200, body = Org), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Org), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn get_org(
     State(st): State<AppState>,
     caller: Caller,
@@ -221,7 +221,7 @@ pub async fn get_org(
 /// `PATCH /v1/orgs/{org}`: the maximum token lifetime.
 #[utoipa::path(patch, path = "/v1/orgs/{org}", tag = "org", security(("bearer" = [])),
     params(("org" = String, Path)), request_body = OrgUpdate,
-    responses((status = 200, body = Org), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Org), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn update_org(
     State(st): State<AppState>,
     caller: Caller,
@@ -238,7 +238,7 @@ pub async fn update_org(
 /// `GET /v1/orgs/{org}/audit`: every change, oldest first.
 #[utoipa::path(get, path = "/v1/orgs/{org}/audit", tag = "org", security(("bearer" = [])),
     params(("org" = String, Path), ListQuery),
-    responses((status = 200, body = Page<AuditEntry>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Page<AuditEntry>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn audit(
     State(st): State<AppState>,
     caller: Caller,
@@ -258,7 +258,7 @@ pub async fn audit(
 /// `POST /v1/orgs/{org}/instances`.
 #[utoipa::path(post, path = "/v1/orgs/{org}/instances", tag = "instances", security(("bearer" = [])),
     params(("org" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = CreateInstance,
-    responses((status = 201, body = Instance), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = Instance), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_instance(
     State(st): State<AppState>,
     caller: Caller,
@@ -274,7 +274,7 @@ pub async fn create_instance(
 /// `GET /v1/orgs/{org}/instances`.
 #[utoipa::path(get, path = "/v1/orgs/{org}/instances", tag = "instances", security(("bearer" = [])),
     params(("org" = String, Path), ListQuery),
-    responses((status = 200, body = Page<Instance>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Page<Instance>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn list_instances(
     State(st): State<AppState>,
     caller: Caller,
@@ -289,7 +289,7 @@ pub async fn list_instances(
 /// `GET /v1/orgs/{org}/instances/{instance}`: with its signing keys.
 #[utoipa::path(get, path = "/v1/orgs/{org}/instances/{instance}", tag = "instances", security(("bearer" = [])),
     params(("org" = String, Path), ("instance" = String, Path)),
-    responses((status = 200, body = Instance), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Instance), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn get_instance(
     State(st): State<AppState>,
     caller: Caller,
@@ -302,7 +302,7 @@ pub async fn get_instance(
 /// `DELETE /v1/orgs/{org}/instances/{instance}`: refused while tenants use it, unless `cascade`.
 #[utoipa::path(delete, path = "/v1/orgs/{org}/instances/{instance}", tag = "instances", security(("bearer" = [])),
     params(("org" = String, Path), ("instance" = String, Path), DeleteQuery),
-    responses((status = 200, body = Deleted, description = "count: tenants deleted"), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = Deleted, description = "count: tenants deleted"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn delete_instance(
     State(st): State<AppState>,
     caller: Caller,
@@ -319,7 +319,7 @@ pub async fn delete_instance(
 /// `GET /v1/orgs/{org}/instances/{instance}/public-key`.
 #[utoipa::path(get, path = "/v1/orgs/{org}/instances/{instance}/public-key", tag = "instances", security(("bearer" = [])),
     params(("org" = String, Path), ("instance" = String, Path)),
-    responses((status = 200, body = PublicKey), (status = 400, body = Problem, description = "an HMAC instance has no public key"), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = PublicKey), (status = 400, body = Problem, description = "an HMAC instance has no public key"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn public_key(
     State(st): State<AppState>,
     caller: Caller,
@@ -332,7 +332,7 @@ pub async fn public_key(
 /// `GET /v1/orgs/{org}/instances/{instance}/broker-config`.
 #[utoipa::path(get, path = "/v1/orgs/{org}/instances/{instance}/broker-config", tag = "instances", security(("bearer" = [])),
     params(("org" = String, Path), ("instance" = String, Path)),
-    responses((status = 200, body = BrokerConfig), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = BrokerConfig), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn broker_config(
     State(st): State<AppState>,
     caller: Caller,
@@ -345,7 +345,7 @@ pub async fn broker_config(
 /// `POST /v1/orgs/{org}/instances/{instance}/rotate-key`.
 #[utoipa::path(post, path = "/v1/orgs/{org}/instances/{instance}/rotate-key", tag = "instances", security(("bearer" = [])),
     params(("org" = String, Path), ("instance" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 200, body = Rotation), (status = 401, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Rotation), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn rotate_key(
     State(st): State<AppState>,
     caller: Caller,
@@ -366,14 +366,14 @@ pub async fn jwks(
     State(st): State<AppState>,
     PathArgs((org, name)): PathArgs<(String, String)>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let cp = st.plane.owner_of(&org, "anonymous");
+    let cp = st.plane.anonymous(&org);
     read(|| Ok(cp.jwks(&name)?)).map(Json)
 }
 
 /// `POST /v1/orgs/{org}/tenants`.
 #[utoipa::path(post, path = "/v1/orgs/{org}/tenants", tag = "tenants", security(("bearer" = [])),
     params(("org" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = CreateTenant,
-    responses((status = 201, body = Tenant), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = Tenant), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_tenant(
     State(st): State<AppState>,
     caller: Caller,
@@ -389,7 +389,7 @@ pub async fn create_tenant(
 /// `GET /v1/orgs/{org}/tenants`.
 #[utoipa::path(get, path = "/v1/orgs/{org}/tenants", tag = "tenants", security(("bearer" = [])),
     params(("org" = String, Path), ListQuery),
-    responses((status = 200, body = Page<Tenant>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Page<Tenant>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn list_tenants(
     State(st): State<AppState>,
     caller: Caller,
@@ -405,7 +405,7 @@ pub async fn list_tenants(
 /// `GET /v1/orgs/{org}/tenants/{tenant}`.
 #[utoipa::path(get, path = "/v1/orgs/{org}/tenants/{tenant}", tag = "tenants", security(("bearer" = [])),
     params(("org" = String, Path), ("tenant" = String, Path)),
-    responses((status = 200, body = Tenant), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Tenant), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn get_tenant(
     State(st): State<AppState>,
     caller: Caller,
@@ -418,7 +418,7 @@ pub async fn get_tenant(
 /// `DELETE /v1/orgs/{org}/tenants/{tenant}`: the tenant and its tokens.
 #[utoipa::path(delete, path = "/v1/orgs/{org}/tenants/{tenant}", tag = "tenants", security(("bearer" = [])),
     params(("org" = String, Path), ("tenant" = String, Path)),
-    responses((status = 200, body = Deleted, description = "count: tokens deleted with it"), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Deleted, description = "count: tokens deleted with it"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn delete_tenant(
     State(st): State<AppState>,
     caller: Caller,
@@ -434,7 +434,7 @@ pub async fn delete_tenant(
 /// `POST /v1/orgs/{org}/tenants/{tenant}/tokens`: a streaming token, shown once.
 #[utoipa::path(post, path = "/v1/orgs/{org}/tenants/{tenant}/tokens", tag = "tokens", security(("bearer" = [])),
     params(("org" = String, Path), ("tenant" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = CreateToken,
-    responses((status = 201, body = Token), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = Token), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_token(
     State(st): State<AppState>,
     caller: Caller,
@@ -450,7 +450,7 @@ pub async fn create_token(
 /// `GET /v1/orgs/{org}/tenants/{tenant}/tokens`: revoked ones included.
 #[utoipa::path(get, path = "/v1/orgs/{org}/tenants/{tenant}/tokens", tag = "tokens", security(("bearer" = [])),
     params(("org" = String, Path), ("tenant" = String, Path), ListQuery),
-    responses((status = 200, body = Page<Token>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Page<Token>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn list_tenant_tokens(
     State(st): State<AppState>,
     caller: Caller,
@@ -466,7 +466,7 @@ pub async fn list_tenant_tokens(
 /// the org's application tokens; revoked ones included. `?type=` keeps one kind.
 #[utoipa::path(get, path = "/v1/orgs/{org}/tokens", tag = "tokens", security(("bearer" = [])),
     params(("org" = String, Path), ListQuery),
-    responses((status = 200, body = Page<Token>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Page<Token>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn list_tokens(
     State(st): State<AppState>,
     caller: Caller,
@@ -486,7 +486,7 @@ fn token_key(t: &Token) -> String {
 /// `GET /v1/orgs/{org}/tenants/{tenant}/tokens/{token}`: by name or id; never the secret.
 #[utoipa::path(get, path = "/v1/orgs/{org}/tenants/{tenant}/tokens/{token}", tag = "tokens", security(("bearer" = [])),
     params(("org" = String, Path), ("tenant" = String, Path), ("token" = String, Path, description = "name or id")),
-    responses((status = 200, body = Token), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Token), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn get_token(
     State(st): State<AppState>,
     caller: Caller,
@@ -499,7 +499,7 @@ pub async fn get_token(
 /// `DELETE /v1/orgs/{org}/tenants/{tenant}/tokens/{token}`: revokes it.
 #[utoipa::path(delete, path = "/v1/orgs/{org}/tenants/{tenant}/tokens/{token}", tag = "tokens", security(("bearer" = [])),
     params(("org" = String, Path), ("tenant" = String, Path), ("token" = String, Path, description = "name or id")),
-    responses((status = 200, body = Token), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Token), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn revoke_token(
     State(st): State<AppState>,
     caller: Caller,
@@ -515,7 +515,7 @@ pub async fn revoke_token(
 /// `POST /v1/orgs/{org}/users`.
 #[utoipa::path(post, path = "/v1/orgs/{org}/users", tag = "users", security(("bearer" = [])),
     params(("org" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = CreateUser,
-    responses((status = 201, body = User), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = User), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_user(
     State(st): State<AppState>,
     caller: Caller,
@@ -531,7 +531,7 @@ pub async fn create_user(
 /// `GET /v1/orgs/{org}/users`.
 #[utoipa::path(get, path = "/v1/orgs/{org}/users", tag = "users", security(("bearer" = [])),
     params(("org" = String, Path), ListQuery),
-    responses((status = 200, body = Page<User>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Page<User>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn list_users(
     State(st): State<AppState>,
     caller: Caller,
@@ -547,7 +547,7 @@ pub async fn list_users(
 /// `GET /v1/orgs/{org}/users/{username}`.
 #[utoipa::path(get, path = "/v1/orgs/{org}/users/{username}", tag = "users", security(("bearer" = [])),
     params(("org" = String, Path), ("username" = String, Path)),
-    responses((status = 200, body = User), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = User), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn get_user(
     State(st): State<AppState>,
     caller: Caller,
@@ -561,7 +561,7 @@ pub async fn get_user(
 /// `DELETE /v1/orgs/{org}/users/{username}`: the user and its sessions.
 #[utoipa::path(delete, path = "/v1/orgs/{org}/users/{username}", tag = "users", security(("bearer" = [])),
     params(("org" = String, Path), ("username" = String, Path)),
-    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn delete_user(
     State(st): State<AppState>,
     caller: Caller,
@@ -579,7 +579,7 @@ pub async fn delete_user(
 /// `PUT /v1/orgs/{org}/users/{username}/password`: also unlocks it and ends its sessions.
 #[utoipa::path(put, path = "/v1/orgs/{org}/users/{username}/password", tag = "users", security(("bearer" = [])),
     params(("org" = String, Path), ("username" = String, Path)), request_body = SetPassword,
-    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn set_password(
     State(st): State<AppState>,
     caller: Caller,

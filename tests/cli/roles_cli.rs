@@ -700,17 +700,26 @@ fn streaming_token_permissions(env: &TestEnv) {
     assert!(shown.contains(&format!("consume on {ACME}")), "{shown}");
     assert!(shown.contains("topic-reader"), "{shown}");
 
-    // The same role on another tenant allows nothing there.
-    let elsewhere = env.ok_json(&[
+    // The same role on another tenant would allow nothing there: refused, nothing made.
+    let out = env.run(&[
         "token",
         "create",
         "--tenant",
         "other",
         "--role",
         "topic-reader",
+        "-o",
+        "json",
     ]);
-    assert_eq!(elsewhere["roles"], json!(["topic-reader"]));
-    assert_eq!(elsewhere["permissions"], json!([]));
+    let message = expect_error(&out, 2, "invalid_input");
+    assert!(
+        message.contains("'topic-reader' grants no Pulsar action") && message.contains("'other'"),
+        "{message}"
+    );
+    assert_eq!(
+        env.ok_json(&["token", "list", "--tenant", "other"]),
+        json!([])
+    );
 
     // A role's new policy applies to its holders at once.
     env.ok_json(&[

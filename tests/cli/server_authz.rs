@@ -196,8 +196,12 @@ fn cases() -> Vec<Case> {
             at("/tokens").body(json!({"name": fx.name("app"), "roles": [fx.grantable(held)]}))
         }),
         case("GET", a1, "token-read", 200, |_, _| at("/tokens/app1")),
-        case("DELETE", a1, "token-write", 200, |fx, _| {
-            at(&format!("/tokens/{}", fx.app_token()))
+        // Revoking a token takes the grants it carries: it carries only what the caller holds.
+        case("DELETE", a1, "token-write", 200, |fx, held| {
+            at(&format!(
+                "/tokens/{}",
+                fx.app_token_with(&fx.grantable(held))
+            ))
         }),
     ]);
     let u = "/v1/orgs/{org}/users";
@@ -313,12 +317,10 @@ impl Fixtures {
         name
     }
 
-    fn app_token(&self) -> String {
+    /// An application token carrying `role`.
+    fn app_token_with(&self, role: &str) -> String {
         let name = self.name("app");
-        self.create(
-            "/tokens",
-            json!({"name": name, "roles": ["Read Only User"]}),
-        );
+        self.create("/tokens", json!({"name": name, "roles": [role]}));
         name
     }
 
