@@ -50,7 +50,7 @@ pub enum UserCommand {
     /// Grant a role (name or id) to a user
     #[command(after_long_help = USER_JSON)]
     GrantRole { username: String, role: String },
-    /// Take a role (name or id) from a user
+    /// Take a role (name or id) from a user (asks you to type the username)
     #[command(after_long_help = USER_JSON)]
     RevokeRole { username: String, role: String },
     /// Disable an account: it cannot log in, and its sessions end at once
@@ -194,6 +194,11 @@ pub fn run(ctx: &Ctx, cmd: UserCommand) -> Result<()> {
             ctx.out.item(&granted.user)
         }
         UserCommand::RevokeRole { username, role } => {
+            ctx.confirm(
+                &format!("Type the username '{username}' to take role '{role}' from it"),
+                &username,
+                &format!("take role '{role}' from '{username}'"),
+            )?;
             let user = ctx.api()?.revoke_role(&username, &role)?;
             ctx.out
                 .info(&format!("took role '{role}' from '{username}'"));

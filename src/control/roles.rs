@@ -528,10 +528,17 @@ mod tests {
         assert!(held(&cp).contains("gone/t") && held(&cp).contains("kept/t"));
         cp.delete_tenant("gone", NOW).unwrap();
         let message = held(&cp);
-        assert!(!message.contains("gone/t") && message.contains("kept/t"), "{message}");
+        assert!(
+            !message.contains("gone/t") && message.contains("kept/t"),
+            "{message}"
+        );
         cp.revoke_token("kept", "t", NOW).unwrap();
         let (name, holders) = cp.delete_role("r", false, NOW).unwrap();
-        assert_eq!((name.as_str(), holders.len()), ("r", 0), "a revoked token holds nothing");
+        assert_eq!(
+            (name.as_str(), holders.len()),
+            ("r", 0),
+            "a revoked token holds nothing"
+        );
     }
 
     fn spec_of(name: &str) -> RoleSpec {

@@ -793,7 +793,7 @@ fn users_and_application_tokens_need_a_server() {
     let refused: [&[&str]; 6] = [
         &["token", "create", "--role", "Token Manager"],
         &["user", "grant-role", ADMIN, "Token Manager"],
-        &["user", "revoke-role", ADMIN, ORG_ADMIN],
+        &["user", "revoke-role", ADMIN, ORG_ADMIN, "--yes"],
         &["user", "disable", ADMIN, "--yes"],
         &["user", "enable", ADMIN],
         &["user", "list"],
@@ -1034,7 +1034,7 @@ fn a_user_writer_cannot_touch_administrators_but_creates_peers() {
     for args in [
         &["user", "disable", ADMIN, "--yes"][..],
         &["user", "delete", ADMIN, "--yes"],
-        &["user", "revoke-role", ADMIN, ORG_ADMIN],
+        &["user", "revoke-role", ADMIN, ORG_ADMIN, "--yes"],
     ] {
         expect_exit(&run_json(&uma, args), 4);
     }
@@ -1351,7 +1351,7 @@ fn the_org_keeps_an_enabled_administrator() {
     let out = run_json(&env, &["user", "disable", ADMIN, "--yes"]);
     let message = expect_error(&out, 5, "conflict");
     assert!(message.contains(ORG_ADMIN), "{message}");
-    let out = run_json(&env, &["user", "revoke-role", ADMIN, ORG_ADMIN]);
+    let out = run_json(&env, &["user", "revoke-role", ADMIN, ORG_ADMIN, "--yes"]);
     let message = expect_error(&out, 5, "conflict");
     assert!(message.contains(ORG_ADMIN), "{message}");
     let admin = env.ok_json(&["user", "get", ADMIN]);
@@ -1363,13 +1363,13 @@ fn the_org_keeps_an_enabled_administrator() {
     env.ok_json(&["user", "disable", "bea", "--yes"]);
     expect_exit(&run_json(&env, &["user", "disable", ADMIN, "--yes"]), 5);
     expect_exit(
-        &run_json(&env, &["user", "revoke-role", ADMIN, ORG_ADMIN]),
+        &run_json(&env, &["user", "revoke-role", ADMIN, ORG_ADMIN, "--yes"]),
         5,
     );
 
     // An enabled one does: then the role can go, and its holder loses it at once.
     env.ok_json(&["user", "enable", "bea"]);
-    let revoked = env.ok_json(&["user", "revoke-role", ADMIN, ORG_ADMIN]);
+    let revoked = env.ok_json(&["user", "revoke-role", ADMIN, ORG_ADMIN, "--yes"]);
     assert_eq!(revoked["roles"], json!([]));
     expect_denied(&run_json(&env, &["user", "list"]), &["user-read"]);
     // Granting it back takes another administrator.
@@ -1378,7 +1378,7 @@ fn the_org_keeps_an_enabled_administrator() {
     let granted = bea.ok_json(&["user", "grant-role", ADMIN, ORG_ADMIN]);
     assert_eq!(granted["roles"], json!([ORG_ADMIN]));
     // bea is now not the last one: she may step down.
-    let out = run_json(&bea, &["user", "revoke-role", "bea", ORG_ADMIN]);
+    let out = run_json(&bea, &["user", "revoke-role", "bea", ORG_ADMIN, "--yes"]);
     expect_exit(&out, 0);
     env.ok_json(&["user", "list"]);
 }
