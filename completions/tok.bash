@@ -16,6 +16,9 @@ _tok() {
             ",$1")
                 cmd="tok"
                 ;;
+            tok,apikey)
+                cmd="tok__subcmd__apikey"
+                ;;
             tok,audit)
                 cmd="tok__subcmd__audit"
                 ;;
@@ -52,8 +55,14 @@ _tok() {
             tok,role)
                 cmd="tok__subcmd__role"
                 ;;
+            tok,sa)
+                cmd="tok__subcmd__service__subcmd__account"
+                ;;
             tok,server)
                 cmd="tok__subcmd__server"
+                ;;
+            tok,service-account)
+                cmd="tok__subcmd__service__subcmd__account"
                 ;;
             tok,tenant)
                 cmd="tok__subcmd__tenant"
@@ -67,6 +76,42 @@ _tok() {
             tok,whoami)
                 cmd="tok__subcmd__whoami"
                 ;;
+            tok__subcmd__apikey,create)
+                cmd="tok__subcmd__apikey__subcmd__create"
+                ;;
+            tok__subcmd__apikey,delete)
+                cmd="tok__subcmd__apikey__subcmd__delete"
+                ;;
+            tok__subcmd__apikey,get)
+                cmd="tok__subcmd__apikey__subcmd__get"
+                ;;
+            tok__subcmd__apikey,help)
+                cmd="tok__subcmd__apikey__subcmd__help"
+                ;;
+            tok__subcmd__apikey,list)
+                cmd="tok__subcmd__apikey__subcmd__list"
+                ;;
+            tok__subcmd__apikey,revoke)
+                cmd="tok__subcmd__apikey__subcmd__revoke"
+                ;;
+            tok__subcmd__apikey__subcmd__help,create)
+                cmd="tok__subcmd__apikey__subcmd__help__subcmd__create"
+                ;;
+            tok__subcmd__apikey__subcmd__help,delete)
+                cmd="tok__subcmd__apikey__subcmd__help__subcmd__delete"
+                ;;
+            tok__subcmd__apikey__subcmd__help,get)
+                cmd="tok__subcmd__apikey__subcmd__help__subcmd__get"
+                ;;
+            tok__subcmd__apikey__subcmd__help,help)
+                cmd="tok__subcmd__apikey__subcmd__help__subcmd__help"
+                ;;
+            tok__subcmd__apikey__subcmd__help,list)
+                cmd="tok__subcmd__apikey__subcmd__help__subcmd__list"
+                ;;
+            tok__subcmd__apikey__subcmd__help,revoke)
+                cmd="tok__subcmd__apikey__subcmd__help__subcmd__revoke"
+                ;;
             tok__subcmd__audit,help)
                 cmd="tok__subcmd__audit__subcmd__help"
                 ;;
@@ -78,6 +123,9 @@ _tok() {
                 ;;
             tok__subcmd__audit__subcmd__help,list)
                 cmd="tok__subcmd__audit__subcmd__help__subcmd__list"
+                ;;
+            tok__subcmd__help,apikey)
+                cmd="tok__subcmd__help__subcmd__apikey"
                 ;;
             tok__subcmd__help,audit)
                 cmd="tok__subcmd__help__subcmd__audit"
@@ -118,6 +166,9 @@ _tok() {
             tok__subcmd__help,server)
                 cmd="tok__subcmd__help__subcmd__server"
                 ;;
+            tok__subcmd__help,service-account)
+                cmd="tok__subcmd__help__subcmd__service__subcmd__account"
+                ;;
             tok__subcmd__help,tenant)
                 cmd="tok__subcmd__help__subcmd__tenant"
                 ;;
@@ -129,6 +180,21 @@ _tok() {
                 ;;
             tok__subcmd__help,whoami)
                 cmd="tok__subcmd__help__subcmd__whoami"
+                ;;
+            tok__subcmd__help__subcmd__apikey,create)
+                cmd="tok__subcmd__help__subcmd__apikey__subcmd__create"
+                ;;
+            tok__subcmd__help__subcmd__apikey,delete)
+                cmd="tok__subcmd__help__subcmd__apikey__subcmd__delete"
+                ;;
+            tok__subcmd__help__subcmd__apikey,get)
+                cmd="tok__subcmd__help__subcmd__apikey__subcmd__get"
+                ;;
+            tok__subcmd__help__subcmd__apikey,list)
+                cmd="tok__subcmd__help__subcmd__apikey__subcmd__list"
+                ;;
+            tok__subcmd__help__subcmd__apikey,revoke)
+                cmd="tok__subcmd__help__subcmd__apikey__subcmd__revoke"
                 ;;
             tok__subcmd__help__subcmd__audit,list)
                 cmd="tok__subcmd__help__subcmd__audit__subcmd__list"
@@ -211,6 +277,18 @@ _tok() {
             tok__subcmd__help__subcmd__server,start)
                 cmd="tok__subcmd__help__subcmd__server__subcmd__start"
                 ;;
+            tok__subcmd__help__subcmd__service__subcmd__account,create)
+                cmd="tok__subcmd__help__subcmd__service__subcmd__account__subcmd__create"
+                ;;
+            tok__subcmd__help__subcmd__service__subcmd__account,delete)
+                cmd="tok__subcmd__help__subcmd__service__subcmd__account__subcmd__delete"
+                ;;
+            tok__subcmd__help__subcmd__service__subcmd__account,get)
+                cmd="tok__subcmd__help__subcmd__service__subcmd__account__subcmd__get"
+                ;;
+            tok__subcmd__help__subcmd__service__subcmd__account,list)
+                cmd="tok__subcmd__help__subcmd__service__subcmd__account__subcmd__list"
+                ;;
             tok__subcmd__help__subcmd__tenant,create)
                 cmd="tok__subcmd__help__subcmd__tenant__subcmd__create"
                 ;;
@@ -232,8 +310,14 @@ _tok() {
             tok__subcmd__help__subcmd__token,get)
                 cmd="tok__subcmd__help__subcmd__token__subcmd__get"
                 ;;
+            tok__subcmd__help__subcmd__token,inspect)
+                cmd="tok__subcmd__help__subcmd__token__subcmd__inspect"
+                ;;
             tok__subcmd__help__subcmd__token,list)
                 cmd="tok__subcmd__help__subcmd__token__subcmd__list"
+                ;;
+            tok__subcmd__help__subcmd__token,revocations)
+                cmd="tok__subcmd__help__subcmd__token__subcmd__revocations"
                 ;;
             tok__subcmd__help__subcmd__user,create)
                 cmd="tok__subcmd__help__subcmd__user__subcmd__create"
@@ -454,6 +538,36 @@ _tok() {
             tok__subcmd__server__subcmd__help,start)
                 cmd="tok__subcmd__server__subcmd__help__subcmd__start"
                 ;;
+            tok__subcmd__service__subcmd__account,create)
+                cmd="tok__subcmd__service__subcmd__account__subcmd__create"
+                ;;
+            tok__subcmd__service__subcmd__account,delete)
+                cmd="tok__subcmd__service__subcmd__account__subcmd__delete"
+                ;;
+            tok__subcmd__service__subcmd__account,get)
+                cmd="tok__subcmd__service__subcmd__account__subcmd__get"
+                ;;
+            tok__subcmd__service__subcmd__account,help)
+                cmd="tok__subcmd__service__subcmd__account__subcmd__help"
+                ;;
+            tok__subcmd__service__subcmd__account,list)
+                cmd="tok__subcmd__service__subcmd__account__subcmd__list"
+                ;;
+            tok__subcmd__service__subcmd__account__subcmd__help,create)
+                cmd="tok__subcmd__service__subcmd__account__subcmd__help__subcmd__create"
+                ;;
+            tok__subcmd__service__subcmd__account__subcmd__help,delete)
+                cmd="tok__subcmd__service__subcmd__account__subcmd__help__subcmd__delete"
+                ;;
+            tok__subcmd__service__subcmd__account__subcmd__help,get)
+                cmd="tok__subcmd__service__subcmd__account__subcmd__help__subcmd__get"
+                ;;
+            tok__subcmd__service__subcmd__account__subcmd__help,help)
+                cmd="tok__subcmd__service__subcmd__account__subcmd__help__subcmd__help"
+                ;;
+            tok__subcmd__service__subcmd__account__subcmd__help,list)
+                cmd="tok__subcmd__service__subcmd__account__subcmd__help__subcmd__list"
+                ;;
             tok__subcmd__tenant,create)
                 cmd="tok__subcmd__tenant__subcmd__create"
                 ;;
@@ -496,8 +610,14 @@ _tok() {
             tok__subcmd__token,help)
                 cmd="tok__subcmd__token__subcmd__help"
                 ;;
+            tok__subcmd__token,inspect)
+                cmd="tok__subcmd__token__subcmd__inspect"
+                ;;
             tok__subcmd__token,list)
                 cmd="tok__subcmd__token__subcmd__list"
+                ;;
+            tok__subcmd__token,revocations)
+                cmd="tok__subcmd__token__subcmd__revocations"
                 ;;
             tok__subcmd__token,revoke)
                 cmd="tok__subcmd__token__subcmd__delete"
@@ -514,8 +634,14 @@ _tok() {
             tok__subcmd__token__subcmd__help,help)
                 cmd="tok__subcmd__token__subcmd__help__subcmd__help"
                 ;;
+            tok__subcmd__token__subcmd__help,inspect)
+                cmd="tok__subcmd__token__subcmd__help__subcmd__inspect"
+                ;;
             tok__subcmd__token__subcmd__help,list)
                 cmd="tok__subcmd__token__subcmd__help__subcmd__list"
+                ;;
+            tok__subcmd__token__subcmd__help,revocations)
+                cmd="tok__subcmd__token__subcmd__help__subcmd__revocations"
                 ;;
             tok__subcmd__user,create)
                 cmd="tok__subcmd__user__subcmd__create"
@@ -584,8 +710,342 @@ _tok() {
 
     case "${cmd}" in
         tok)
-            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help"
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version tenant token create instance org audit user service-account sa apikey role server login logout whoami jwt profile completion generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__apikey)
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version create list get revoke delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__apikey__subcmd__create)
+            opts="-o -y -q -v -h -V --service-account --instance --name --description --expires --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --description)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__apikey__subcmd__delete)
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__apikey__subcmd__get)
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__apikey__subcmd__help)
+            opts="create list get revoke delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__apikey__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__apikey__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__apikey__subcmd__help__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__apikey__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__apikey__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__apikey__subcmd__help__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__apikey__subcmd__list)
+            opts="-o -y -q -v -h -V --service-account --instance --status --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --status)
+                    COMPREPLY=($(compgen -W "active revoked expired" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__apikey__subcmd__revoke)
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -862,8 +1322,92 @@ _tok() {
             return 0
             ;;
         tok__subcmd__help)
-            opts="tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help"
+            opts="tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__apikey)
+            opts="create list get revoke delete"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__apikey__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__apikey__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__apikey__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__apikey__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__apikey__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1435,6 +1979,76 @@ _tok() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tok__subcmd__help__subcmd__service__subcmd__account)
+            opts="create list get delete"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__service__subcmd__account__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__service__subcmd__account__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__service__subcmd__account__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__service__subcmd__account__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tok__subcmd__help__subcmd__tenant)
             opts="create list get delete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1506,7 +2120,7 @@ _tok() {
             return 0
             ;;
         tok__subcmd__help__subcmd__token)
-            opts="create list get delete"
+            opts="create list get inspect revocations delete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1561,7 +2175,35 @@ _tok() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tok__subcmd__help__subcmd__token__subcmd__inspect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tok__subcmd__help__subcmd__token__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__token__subcmd__revocations)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3131,7 +3773,7 @@ _tok() {
             fi
             case "${prev}" in
                 --action)
-                    COMPREPLY=($(compgen -W "org-read org-write tenant-read tenant-write token-read token-write apikey-read apikey-write service-account-read service-account-write role-read role-write user-read user-write instance-read instance-write usage-read billing-read audit-read produce consume functions sources sinks packages db-cql db-rest db-read db-write db-schema" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "org-read org-write tenant-read tenant-write token-read token-write apikey-read apikey-write service-account-read service-account-write role-read role-write user-read user-write instance-read instance-write usage-read billing-read audit-read introspect produce consume functions sources sinks packages db-cql db-rest db-read db-write db-schema" -- "${cur}"))
                     return 0
                     ;;
                 --resource)
@@ -3377,7 +4019,7 @@ _tok() {
             fi
             case "${prev}" in
                 --action)
-                    COMPREPLY=($(compgen -W "org-read org-write tenant-read tenant-write token-read token-write apikey-read apikey-write service-account-read service-account-write role-read role-write user-read user-write instance-read instance-write usage-read billing-read audit-read produce consume functions sources sinks packages db-cql db-rest db-read db-write db-schema" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "org-read org-write tenant-read tenant-write token-read token-write apikey-read apikey-write service-account-read service-account-write role-read role-write user-read user-write instance-read instance-write usage-read billing-read audit-read introspect produce consume functions sources sinks packages db-cql db-rest db-read db-write db-schema" -- "${cur}"))
                     return 0
                     ;;
                 --resource)
@@ -3560,7 +4202,7 @@ _tok() {
             return 0
             ;;
         tok__subcmd__server__subcmd__start)
-            opts="-o -y -q -v -h -V --listen --database --master-key-file --tls-cert --tls-key --insecure-http --session-ttl --session-max-lifetime --lockout-threshold --lockout-duration --session-cache --shutdown-grace --log-format --dev --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            opts="-o -y -q -v -h -V --listen --database --master-key-file --tls-cert --tls-key --insecure-http --session-ttl --session-max-lifetime --lockout-threshold --lockout-duration --session-cache --apikey-retention --shutdown-grace --log-format --dev --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3606,6 +4248,10 @@ _tok() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --apikey-retention)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --shutdown-grace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -3614,6 +4260,268 @@ _tok() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__service__subcmd__account)
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version create list get delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__service__subcmd__account__subcmd__create)
+            opts="-o -y -q -v -h -V --role --description --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --role)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --description)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__service__subcmd__account__subcmd__delete)
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__service__subcmd__account__subcmd__get)
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__service__subcmd__account__subcmd__help)
+            opts="create list get delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__service__subcmd__account__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__service__subcmd__account__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__service__subcmd__account__subcmd__help__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__service__subcmd__account__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__service__subcmd__account__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__service__subcmd__account__subcmd__list)
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -3908,7 +4816,7 @@ _tok() {
             return 0
             ;;
         tok__subcmd__token)
-            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version create list get delete revoke help"
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version create list get inspect revocations delete revoke help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4076,7 +4984,7 @@ _tok() {
             return 0
             ;;
         tok__subcmd__token__subcmd__help)
-            opts="create list get delete help"
+            opts="create list get inspect revocations delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4145,6 +5053,20 @@ _tok() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tok__subcmd__token__subcmd__help__subcmd__inspect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tok__subcmd__token__subcmd__help__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -4152,6 +5074,58 @@ _tok() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__token__subcmd__help__subcmd__revocations)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__token__subcmd__inspect)
+            opts="-o -y -q -v -h -V --file --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4172,6 +5146,48 @@ _tok() {
                     ;;
                 --type)
                     COMPREPLY=($(compgen -W "streaming application" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__token__subcmd__revocations)
+            opts="-o -y -q -v -h -V --since --limit --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --profile)

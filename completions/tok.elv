@@ -41,6 +41,9 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand org 'Org settings, such as the maximum token lifetime'
             cand audit 'The audit trail: every change, who made it and when'
             cand user 'People who log in to a server with a password, and the roles they hold'
+            cand service-account 'Service accounts: non-human principals that own API keys and carry roles'
+            cand sa 'Service accounts: non-human principals that own API keys and carry roles'
+            cand apikey 'API keys: JWTs of a service account for one instance, shown once, immutable'
             cand role 'Roles: built-in and custom policies of actions on resources'
             cand server 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
             cand login 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
@@ -187,6 +190,8 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand create 'Create a streaming token (--tenant) or an application token (--role); secrets are shown only once'
             cand list 'List tokens (live ones; --expired and --all show more)'
             cand get 'Show a token''s metadata and what it may do (never the token itself)'
+            cand inspect 'Ask the control plane whether a credential is active, and why not (`tok jwt decode` never asks): streaming tokens, API keys, application and session tokens'
+            cand revocations 'The revocation feed: revoked streaming tokens and API keys, in the order revoked'
             cand delete 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
             cand revoke 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -256,6 +261,45 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'tok;token;inspect'= {
+            cand --file 'Read the token from a file'
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;token;revocations'= {
+            cand --since 'The next_cursor of a previous answer [default: from the beginning]'
+            cand --limit 'At most this many entries'
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'tok;token;delete'= {
             cand --tenant 'The streaming token''s tenant; leave out for an application token'
             cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
@@ -298,6 +342,8 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand create 'Create a streaming token (--tenant) or an application token (--role); secrets are shown only once'
             cand list 'List tokens (live ones; --expired and --all show more)'
             cand get 'Show a token''s metadata and what it may do (never the token itself)'
+            cand inspect 'Ask the control plane whether a credential is active, and why not (`tok jwt decode` never asks): streaming tokens, API keys, application and session tokens'
+            cand revocations 'The revocation feed: revoked streaming tokens and API keys, in the order revoked'
             cand delete 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -306,6 +352,10 @@ set edit:completion:arg-completer[tok] = {|@words|
         &'tok;token;help;list'= {
         }
         &'tok;token;help;get'= {
+        }
+        &'tok;token;help;inspect'= {
+        }
+        &'tok;token;help;revocations'= {
         }
         &'tok;token;help;delete'= {
         }
@@ -860,6 +910,376 @@ set edit:completion:arg-completer[tok] = {|@words|
         }
         &'tok;user;help;help'= {
         }
+        &'tok;service-account'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Create a service account'
+            cand list 'List service accounts'
+            cand get 'Show a service account, its roles and its API keys'
+            cand delete 'Delete a service account and all its API keys (asks you to type its name)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tok;sa'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Create a service account'
+            cand list 'List service accounts'
+            cand get 'Show a service account, its roles and its API keys'
+            cand delete 'Delete a service account and all its API keys (asks you to type its name)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tok;service-account;create'= {
+            cand --role 'A role (name or id) it holds; repeat for several'
+            cand --description 'description'
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;sa;create'= {
+            cand --role 'A role (name or id) it holds; repeat for several'
+            cand --description 'description'
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;service-account;list'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;sa;list'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;service-account;get'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;sa;get'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;service-account;delete'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;sa;delete'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;service-account;help'= {
+            cand create 'Create a service account'
+            cand list 'List service accounts'
+            cand get 'Show a service account, its roles and its API keys'
+            cand delete 'Delete a service account and all its API keys (asks you to type its name)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tok;service-account;help;create'= {
+        }
+        &'tok;service-account;help;list'= {
+        }
+        &'tok;service-account;help;get'= {
+        }
+        &'tok;service-account;help;delete'= {
+        }
+        &'tok;service-account;help;help'= {
+        }
+        &'tok;sa;help'= {
+            cand create 'Create a service account'
+            cand list 'List service accounts'
+            cand get 'Show a service account, its roles and its API keys'
+            cand delete 'Delete a service account and all its API keys (asks you to type its name)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tok;sa;help;create'= {
+        }
+        &'tok;sa;help;list'= {
+        }
+        &'tok;sa;help;get'= {
+        }
+        &'tok;sa;help;delete'= {
+        }
+        &'tok;sa;help;help'= {
+        }
+        &'tok;apikey'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Create an API key for a service account on an instance; the key is shown only once'
+            cand list 'List API keys'
+            cand get 'Show an API key (never the key itself)'
+            cand revoke 'Revoke an API key (asks you to type its name); it stays listed as revoked until purged'
+            cand delete 'Revoke and remove an API key at once (asks you to type its name)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tok;apikey;create'= {
+            cand --service-account 'The service account the key acts as'
+            cand --instance 'The instance whose key signs it [default: the org''s only one]'
+            cand --name 'Unique per org [default: <service account>-<6 hex digits>]'
+            cand --description 'description'
+            cand --expires '30m, 12h, 7d, 2w, 1y, 1d12h, an RFC 3339 time, or `never`'
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;apikey;list'= {
+            cand --service-account 'Only this service account''s keys'
+            cand --instance 'Only keys for this instance'
+            cand --status 'Only keys with this status'
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;apikey;get'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;apikey;revoke'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;apikey;delete'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;apikey;help'= {
+            cand create 'Create an API key for a service account on an instance; the key is shown only once'
+            cand list 'List API keys'
+            cand get 'Show an API key (never the key itself)'
+            cand revoke 'Revoke an API key (asks you to type its name); it stays listed as revoked until purged'
+            cand delete 'Revoke and remove an API key at once (asks you to type its name)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tok;apikey;help;create'= {
+        }
+        &'tok;apikey;help;list'= {
+        }
+        &'tok;apikey;help;get'= {
+        }
+        &'tok;apikey;help;revoke'= {
+        }
+        &'tok;apikey;help;delete'= {
+        }
+        &'tok;apikey;help;help'= {
+        }
         &'tok;role'= {
             cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
             cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
@@ -1033,6 +1453,7 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand --lockout-threshold 'Consecutive failed logins that lock an account'
             cand --lockout-duration 'How long a locked account stays locked'
             cand --session-cache 'How long a looked-up session is reused before it is read again (`0s`: every request reads it). A session ended on another replica sharing the database stops working here within this time; one ended on this server, at once'
+            cand --apikey-retention 'How long a revoked API key stays listed (as revoked) before it is purged; its entry in the revocation feed stays at least as long, and until the key expires'
             cand --shutdown-grace 'How long in-flight requests may take to finish on shutdown'
             cand --log-format 'Log format on stderr'
             cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
@@ -1488,6 +1909,8 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand org 'Org settings, such as the maximum token lifetime'
             cand audit 'The audit trail: every change, who made it and when'
             cand user 'People who log in to a server with a password, and the roles they hold'
+            cand service-account 'Service accounts: non-human principals that own API keys and carry roles'
+            cand apikey 'API keys: JWTs of a service account for one instance, shown once, immutable'
             cand role 'Roles: built-in and custom policies of actions on resources'
             cand server 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
             cand login 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
@@ -1517,6 +1940,8 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand create 'Create a streaming token (--tenant) or an application token (--role); secrets are shown only once'
             cand list 'List tokens (live ones; --expired and --all show more)'
             cand get 'Show a token''s metadata and what it may do (never the token itself)'
+            cand inspect 'Ask the control plane whether a credential is active, and why not (`tok jwt decode` never asks): streaming tokens, API keys, application and session tokens'
+            cand revocations 'The revocation feed: revoked streaming tokens and API keys, in the order revoked'
             cand delete 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
         }
         &'tok;help;token;create'= {
@@ -1524,6 +1949,10 @@ set edit:completion:arg-completer[tok] = {|@words|
         &'tok;help;token;list'= {
         }
         &'tok;help;token;get'= {
+        }
+        &'tok;help;token;inspect'= {
+        }
+        &'tok;help;token;revocations'= {
         }
         &'tok;help;token;delete'= {
         }
@@ -1593,6 +2022,37 @@ set edit:completion:arg-completer[tok] = {|@words|
         &'tok;help;user;disable'= {
         }
         &'tok;help;user;enable'= {
+        }
+        &'tok;help;service-account'= {
+            cand create 'Create a service account'
+            cand list 'List service accounts'
+            cand get 'Show a service account, its roles and its API keys'
+            cand delete 'Delete a service account and all its API keys (asks you to type its name)'
+        }
+        &'tok;help;service-account;create'= {
+        }
+        &'tok;help;service-account;list'= {
+        }
+        &'tok;help;service-account;get'= {
+        }
+        &'tok;help;service-account;delete'= {
+        }
+        &'tok;help;apikey'= {
+            cand create 'Create an API key for a service account on an instance; the key is shown only once'
+            cand list 'List API keys'
+            cand get 'Show an API key (never the key itself)'
+            cand revoke 'Revoke an API key (asks you to type its name); it stays listed as revoked until purged'
+            cand delete 'Revoke and remove an API key at once (asks you to type its name)'
+        }
+        &'tok;help;apikey;create'= {
+        }
+        &'tok;help;apikey;list'= {
+        }
+        &'tok;help;apikey;get'= {
+        }
+        &'tok;help;apikey;revoke'= {
+        }
+        &'tok;help;apikey;delete'= {
         }
         &'tok;help;role'= {
             cand create 'Create a custom role; it may grant only what you hold yourself'

@@ -43,6 +43,9 @@ complete -c tok -n "__fish_tok_needs_command" -f -a "instance" -d 'Instances (Pu
 complete -c tok -n "__fish_tok_needs_command" -f -a "org" -d 'Org settings, such as the maximum token lifetime'
 complete -c tok -n "__fish_tok_needs_command" -f -a "audit" -d 'The audit trail: every change, who made it and when'
 complete -c tok -n "__fish_tok_needs_command" -f -a "user" -d 'People who log in to a server with a password, and the roles they hold'
+complete -c tok -n "__fish_tok_needs_command" -f -a "service-account" -d 'Service accounts: non-human principals that own API keys and carry roles'
+complete -c tok -n "__fish_tok_needs_command" -f -a "sa" -d 'Service accounts: non-human principals that own API keys and carry roles'
+complete -c tok -n "__fish_tok_needs_command" -f -a "apikey" -d 'API keys: JWTs of a service account for one instance, shown once, immutable'
 complete -c tok -n "__fish_tok_needs_command" -f -a "role" -d 'Roles: built-in and custom policies of actions on resources'
 complete -c tok -n "__fish_tok_needs_command" -f -a "server" -d 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
 complete -c tok -n "__fish_tok_needs_command" -f -a "login" -d 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
@@ -126,24 +129,26 @@ complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcomma
 complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from help" -f -a "get" -d 'Show a tenant'
 complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a tenant and all its tokens (asks you to type its name)'
 complete -c tok -n "__fish_tok_using_subcommand tenant; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
-complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
-complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
-complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get inspect revocations delete revoke help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get inspect revocations delete revoke help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get inspect revocations delete revoke help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get inspect revocations delete revoke help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
 always\t''
 never\t''"
-complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
-complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
-complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
-complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
-complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -s V -l version -d 'Print version'
-complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "create" -d 'Create a streaming token (--tenant) or an application token (--role); secrets are shown only once'
-complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "list" -d 'List tokens (live ones; --expired and --all show more)'
-complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "get" -d 'Show a token\'s metadata and what it may do (never the token itself)'
-complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "delete" -d 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
-complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "revoke" -d 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
-complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get delete revoke help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get inspect revocations delete revoke help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get inspect revocations delete revoke help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get inspect revocations delete revoke help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get inspect revocations delete revoke help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get inspect revocations delete revoke help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get inspect revocations delete revoke help" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get inspect revocations delete revoke help" -f -a "create" -d 'Create a streaming token (--tenant) or an application token (--role); secrets are shown only once'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get inspect revocations delete revoke help" -f -a "list" -d 'List tokens (live ones; --expired and --all show more)'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get inspect revocations delete revoke help" -f -a "get" -d 'Show a token\'s metadata and what it may do (never the token itself)'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get inspect revocations delete revoke help" -f -a "inspect" -d 'Ask the control plane whether a credential is active, and why not (`tok jwt decode` never asks): streaming tokens, API keys, application and session tokens'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get inspect revocations delete revoke help" -f -a "revocations" -d 'The revocation feed: revoked streaming tokens and API keys, in the order revoked'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get inspect revocations delete revoke help" -f -a "delete" -d 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get inspect revocations delete revoke help" -f -a "revoke" -d 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
+complete -c tok -n "__fish_tok_using_subcommand token; and not __fish_seen_subcommand_from create list get inspect revocations delete revoke help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l tenant -d 'The tenant a streaming token is for; leave out (and give --role) for an application token' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l role -d 'A role (name or id) the token carries; repeat for several. Required for an application token' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from create" -l name -d 'Unique per tenant [default: <tenant>-<6 hex digits>]' -r
@@ -192,6 +197,33 @@ complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcomman
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from inspect" -l file -d 'Read the token from a file' -r -F
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from inspect" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from inspect" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from inspect" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from inspect" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from inspect" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from inspect" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from inspect" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from inspect" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from inspect" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revocations" -l since -d 'The next_cursor of a previous answer [default: from the beginning]' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revocations" -l limit -d 'At most this many entries' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revocations" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revocations" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revocations" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revocations" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revocations" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revocations" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revocations" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revocations" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revocations" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from revocations" -s V -l version -d 'Print version'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -l tenant -d 'The streaming token\'s tenant; leave out for an application token' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
@@ -221,6 +253,8 @@ complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcomman
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a streaming token (--tenant) or an application token (--role); secrets are shown only once'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "list" -d 'List tokens (live ones; --expired and --all show more)'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "get" -d 'Show a token\'s metadata and what it may do (never the token itself)'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "inspect" -d 'Ask the control plane whether a credential is active, and why not (`tok jwt decode` never asks): streaming tokens, API keys, application and session tokens'
+complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "revocations" -d 'The revocation feed: revoked streaming tokens and API keys, in the order revoked'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
 complete -c tok -n "__fish_tok_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tok -n "__fish_tok_using_subcommand create" -l tenant -d 'The tenant a streaming token is for; leave out (and give --role) for an application token' -r
@@ -577,6 +611,244 @@ complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand
 complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "disable" -d 'Disable an account: it cannot log in, and its sessions end at once'
 complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "enable" -d 'Enable a disabled account'
 complete -c tok -n "__fish_tok_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and not __fish_seen_subcommand_from create list get delete help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand service-account; and not __fish_seen_subcommand_from create list get delete help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand service-account; and not __fish_seen_subcommand_from create list get delete help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand service-account; and not __fish_seen_subcommand_from create list get delete help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand service-account; and not __fish_seen_subcommand_from create list get delete help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and not __fish_seen_subcommand_from create list get delete help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and not __fish_seen_subcommand_from create list get delete help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and not __fish_seen_subcommand_from create list get delete help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and not __fish_seen_subcommand_from create list get delete help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and not __fish_seen_subcommand_from create list get delete help" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and not __fish_seen_subcommand_from create list get delete help" -f -a "create" -d 'Create a service account'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and not __fish_seen_subcommand_from create list get delete help" -f -a "list" -d 'List service accounts'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and not __fish_seen_subcommand_from create list get delete help" -f -a "get" -d 'Show a service account, its roles and its API keys'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and not __fish_seen_subcommand_from create list get delete help" -f -a "delete" -d 'Delete a service account and all its API keys (asks you to type its name)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and not __fish_seen_subcommand_from create list get delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from create" -l role -d 'A role (name or id) it holds; repeat for several' -r
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from create" -l description -r
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from create" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from create" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from create" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from list" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from list" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from list" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from get" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from get" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from get" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from get" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from get" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from get" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from delete" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from delete" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from delete" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from delete" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a service account'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from help" -f -a "list" -d 'List service accounts'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from help" -f -a "get" -d 'Show a service account, its roles and its API keys'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a service account and all its API keys (asks you to type its name)'
+complete -c tok -n "__fish_tok_using_subcommand service-account; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and not __fish_seen_subcommand_from create list get delete help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand sa; and not __fish_seen_subcommand_from create list get delete help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand sa; and not __fish_seen_subcommand_from create list get delete help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand sa; and not __fish_seen_subcommand_from create list get delete help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand sa; and not __fish_seen_subcommand_from create list get delete help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and not __fish_seen_subcommand_from create list get delete help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand sa; and not __fish_seen_subcommand_from create list get delete help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and not __fish_seen_subcommand_from create list get delete help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and not __fish_seen_subcommand_from create list get delete help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand sa; and not __fish_seen_subcommand_from create list get delete help" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand sa; and not __fish_seen_subcommand_from create list get delete help" -f -a "create" -d 'Create a service account'
+complete -c tok -n "__fish_tok_using_subcommand sa; and not __fish_seen_subcommand_from create list get delete help" -f -a "list" -d 'List service accounts'
+complete -c tok -n "__fish_tok_using_subcommand sa; and not __fish_seen_subcommand_from create list get delete help" -f -a "get" -d 'Show a service account, its roles and its API keys'
+complete -c tok -n "__fish_tok_using_subcommand sa; and not __fish_seen_subcommand_from create list get delete help" -f -a "delete" -d 'Delete a service account and all its API keys (asks you to type its name)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and not __fish_seen_subcommand_from create list get delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from create" -l role -d 'A role (name or id) it holds; repeat for several' -r
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from create" -l description -r
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from create" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from create" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from create" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from list" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from list" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from list" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from get" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from get" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from get" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from get" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from get" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from get" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from delete" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from delete" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from delete" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from delete" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a service account'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from help" -f -a "list" -d 'List service accounts'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from help" -f -a "get" -d 'Show a service account, its roles and its API keys'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a service account and all its API keys (asks you to type its name)'
+complete -c tok -n "__fish_tok_using_subcommand sa; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and not __fish_seen_subcommand_from create list get revoke delete help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and not __fish_seen_subcommand_from create list get revoke delete help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and not __fish_seen_subcommand_from create list get revoke delete help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and not __fish_seen_subcommand_from create list get revoke delete help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand apikey; and not __fish_seen_subcommand_from create list get revoke delete help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and not __fish_seen_subcommand_from create list get revoke delete help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and not __fish_seen_subcommand_from create list get revoke delete help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and not __fish_seen_subcommand_from create list get revoke delete help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and not __fish_seen_subcommand_from create list get revoke delete help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and not __fish_seen_subcommand_from create list get revoke delete help" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and not __fish_seen_subcommand_from create list get revoke delete help" -f -a "create" -d 'Create an API key for a service account on an instance; the key is shown only once'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and not __fish_seen_subcommand_from create list get revoke delete help" -f -a "list" -d 'List API keys'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and not __fish_seen_subcommand_from create list get revoke delete help" -f -a "get" -d 'Show an API key (never the key itself)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and not __fish_seen_subcommand_from create list get revoke delete help" -f -a "revoke" -d 'Revoke an API key (asks you to type its name); it stays listed as revoked until purged'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and not __fish_seen_subcommand_from create list get revoke delete help" -f -a "delete" -d 'Revoke and remove an API key at once (asks you to type its name)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and not __fish_seen_subcommand_from create list get revoke delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from create" -l service-account -d 'The service account the key acts as' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from create" -l instance -d 'The instance whose key signs it [default: the org\'s only one]' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from create" -l name -d 'Unique per org [default: <service account>-<6 hex digits>]' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from create" -l description -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from create" -l expires -d '30m, 12h, 7d, 2w, 1y, 1d12h, an RFC 3339 time, or `never`' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from create" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from create" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from create" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from list" -l service-account -d 'Only this service account\'s keys' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from list" -l instance -d 'Only keys for this instance' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from list" -l status -d 'Only keys with this status' -r -f -a "active\t''
+revoked\t''
+expired\t''"
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from list" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from list" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from list" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from get" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from get" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from get" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from get" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from get" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from get" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from delete" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from delete" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from delete" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from delete" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create an API key for a service account on an instance; the key is shown only once'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from help" -f -a "list" -d 'List API keys'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from help" -f -a "get" -d 'Show an API key (never the key itself)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke an API key (asks you to type its name); it stays listed as revoked until purged'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Revoke and remove an API key at once (asks you to type its name)'
+complete -c tok -n "__fish_tok_using_subcommand apikey; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
 complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
 complete -c tok -n "__fish_tok_using_subcommand role; and not __fish_seen_subcommand_from create list get update delete help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
@@ -614,6 +886,7 @@ instance-write\t''
 usage-read\t''
 billing-read\t''
 audit-read\t''
+introspect\t''
 produce\t''
 consume\t''
 functions\t''
@@ -682,6 +955,7 @@ instance-write\t''
 usage-read\t''
 billing-read\t''
 audit-read\t''
+introspect\t''
 produce\t''
 consume\t''
 functions\t''
@@ -751,6 +1025,7 @@ complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcomma
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l lockout-threshold -d 'Consecutive failed logins that lock an account' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l lockout-duration -d 'How long a locked account stays locked' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l session-cache -d 'How long a looked-up session is reused before it is read again (`0s`: every request reads it). A session ended on another replica sharing the database stops working here within this time; one ended on this server, at once' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l apikey-retention -d 'How long a revoked API key stays listed (as revoked) before it is purged; its entry in the revocation feed stays at least as long, and until the key expires' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l shutdown-grace -d 'How long in-flight requests may take to finish on shutdown' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -1051,23 +1326,25 @@ complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s q -l quiet -d 
 complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
 complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "tenant" -d 'Pulsar tenants on an instance'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "token" -d 'Streaming tokens (Pulsar JWTs for a tenant) and application tokens, shown once'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "create" -d 'Shortcut for `tok token create`'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "instance" -d 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "org" -d 'Org settings, such as the maximum token lifetime'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "audit" -d 'The audit trail: every change, who made it and when'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "user" -d 'People who log in to a server with a password, and the roles they hold'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "role" -d 'Roles: built-in and custom policies of actions on resources'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "server" -d 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "login" -d 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "logout" -d 'End the profile\'s session and remove its credential'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "whoami" -d 'Show who the profile acts as: principal, org, server, roles, session expiry'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "jwt" -d 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "profile" -d 'Manage profiles: which control plane tok talks to, and as whom'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "completion" -d 'Print a shell completion script'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "generate-docs" -d 'Write the man pages and completion scripts into a directory (for packagers)'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user role server login logout whoami jwt profile completion generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "tenant" -d 'Pulsar tenants on an instance'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "token" -d 'Streaming tokens (Pulsar JWTs for a tenant) and application tokens, shown once'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "create" -d 'Shortcut for `tok token create`'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "instance" -d 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "org" -d 'Org settings, such as the maximum token lifetime'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "audit" -d 'The audit trail: every change, who made it and when'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "user" -d 'People who log in to a server with a password, and the roles they hold'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "service-account" -d 'Service accounts: non-human principals that own API keys and carry roles'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "apikey" -d 'API keys: JWTs of a service account for one instance, shown once, immutable'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "role" -d 'Roles: built-in and custom policies of actions on resources'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "server" -d 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "login" -d 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "logout" -d 'End the profile\'s session and remove its credential'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "whoami" -d 'Show who the profile acts as: principal, org, server, roles, session expiry'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "jwt" -d 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "profile" -d 'Manage profiles: which control plane tok talks to, and as whom'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "completion" -d 'Print a shell completion script'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "generate-docs" -d 'Write the man pages and completion scripts into a directory (for packagers)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "create" -d 'Create a tenant (Pulsar names: letters, digits, _ - = : .)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "list" -d 'List tenants'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "get" -d 'Show a tenant'
@@ -1075,6 +1352,8 @@ complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "create" -d 'Create a streaming token (--tenant) or an application token (--role); secrets are shown only once'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "list" -d 'List tokens (live ones; --expired and --all show more)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "get" -d 'Show a token\'s metadata and what it may do (never the token itself)'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "inspect" -d 'Ask the control plane whether a credential is active, and why not (`tok jwt decode` never asks): streaming tokens, API keys, application and session tokens'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "revocations" -d 'The revocation feed: revoked streaming tokens and API keys, in the order revoked'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "delete" -d 'Revoke a token (asks you to type its name); it stays listed as revoked with --all'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from instance" -f -a "create" -d 'Create an instance with a new signing key, or with a Pulsar cluster\'s existing key'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from instance" -f -a "list" -d 'List instances'
@@ -1095,6 +1374,15 @@ complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "revoke-role" -d 'Take a role (name or id) from a user (asks you to type the username)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "disable" -d 'Disable an account: it cannot log in, and its sessions end at once'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "enable" -d 'Enable a disabled account'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from service-account" -f -a "create" -d 'Create a service account'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from service-account" -f -a "list" -d 'List service accounts'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from service-account" -f -a "get" -d 'Show a service account, its roles and its API keys'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from service-account" -f -a "delete" -d 'Delete a service account and all its API keys (asks you to type its name)'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from apikey" -f -a "create" -d 'Create an API key for a service account on an instance; the key is shown only once'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from apikey" -f -a "list" -d 'List API keys'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from apikey" -f -a "get" -d 'Show an API key (never the key itself)'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from apikey" -f -a "revoke" -d 'Revoke an API key (asks you to type its name); it stays listed as revoked until purged'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from apikey" -f -a "delete" -d 'Revoke and remove an API key at once (asks you to type its name)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from role" -f -a "create" -d 'Create a custom role; it may grant only what you hold yourself'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from role" -f -a "list" -d 'List the built-in roles, then the org\'s custom roles'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from role" -f -a "get" -d 'Show a role and its policy'

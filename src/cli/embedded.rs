@@ -9,8 +9,8 @@ use crate::config::Paths;
 use crate::control::sqlite::SqliteStore;
 use crate::control::users::ADMIN_ROLE;
 use crate::control::{
-    ControlError, ControlPlane, ControlResult, LOCAL_INSTANCE, LOCAL_ORG, MasterKey, Sealer, Store,
-    Tx,
+    ApiKeyFilter, ControlError, ControlPlane, ControlResult, LOCAL_INSTANCE, LOCAL_ORG, MasterKey,
+    Sealer, Store, Tx,
 };
 use crate::credentials::{Credentials, Location};
 use crate::duration::now;
@@ -52,6 +52,13 @@ pub fn open(paths: &Paths, out: &Output) -> Result<Embedded> {
     plane
         .bootstrap(Some(LOCAL_INSTANCE), now())
         .map_err(Error::from)?;
+    // Revoked API keys past their retention go (a read when there is nothing to purge).
+    crate::control::apikeys::purge(
+        plane.store(),
+        crate::control::apikeys::DEFAULT_RETENTION_SECS,
+        now(),
+    )
+    .map_err(Error::from)?;
     Ok(plane)
 }
 
@@ -272,5 +279,41 @@ impl Api for Embedded {
     }
     fn whoami(&self) -> Result<model::WhoAmI> {
         Ok(local_whoami())
+    }
+    fn create_service_account(
+        &self,
+        req: &model::CreateServiceAccount,
+    ) -> Result<model::ServiceAccount> {
+        Ok(self.create_service_account_req(req, now())?)
+    }
+    fn service_accounts(&self) -> Result<Vec<model::ServiceAccount>> {
+        Ok(self.service_accounts_info()?)
+    }
+    fn service_account(&self, name: &str) -> Result<model::ServiceAccount> {
+        Ok(self.service_account_info(name, now())?)
+    }
+    fn delete_service_account(&self, name: &str) -> Result<model::ServiceAccountDeleted> {
+        Ok(self.delete_service_account_req(name, now())?)
+    }
+    fn create_api_key(&self, req: &model::CreateApiKey) -> Result<model::ApiKey> {
+        Ok(self.create_api_key_req(req, now())?)
+    }
+    fn api_keys(&self, filter: &ApiKeyFilter) -> Result<Vec<model::ApiKey>> {
+        Ok(self.api_keys_info(filter, now())?)
+    }
+    fn api_key(&self, name: &str) -> Result<model::ApiKey> {
+        Ok(self.api_key_info(name, now())?)
+    }
+    fn revoke_api_key(&self, name: &str) -> Result<model::ApiKey> {
+        Ok(self.revoke_api_key_req(name, now())?.0)
+    }
+    fn delete_api_key(&self, name: &str) -> Result<model::ApiKey> {
+        Ok(self.delete_api_key_req(name, now())?)
+    }
+    fn revocations(&self, since: Option<&str>, limit: u32) -> Result<model::RevocationFeed> {
+        Ok(self.revocation_feed(since, limit as usize)?)
+    }
+    fn introspect(&self, token: &str) -> Result<model::Introspection> {
+        Ok(self.introspect_req(token, now())?)
     }
 }

@@ -1,6 +1,7 @@
 //! The clap command tree and its dispatch. Commands turn arguments into calls and
 //! results into output, nothing more.
 
+mod apikey;
 mod audit;
 mod completion;
 mod ctx;
@@ -114,6 +115,12 @@ pub enum Command {
     /// People who log in to a server with a password, and the roles they hold
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Service accounts: non-human principals that own API keys and carry roles
+    #[command(subcommand, visible_alias = "sa")]
+    ServiceAccount(apikey::ServiceAccountCommand),
+    /// API keys: JWTs of a service account for one instance, shown once, immutable
+    #[command(subcommand)]
+    Apikey(apikey::ApiKeyCommand),
     /// Roles: built-in and custom policies of actions on resources
     #[command(subcommand, after_long_help = role::roles_help())]
     Role(role::RoleCommand),
@@ -225,6 +232,8 @@ fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Tenant(cmd) => tenant::run(ctx, cmd),
         Command::Token(cmd) => token::run(ctx, cmd),
         Command::Role(cmd) => role::run(ctx, cmd),
+        Command::ServiceAccount(cmd) => apikey::run_service_account(ctx, cmd),
+        Command::Apikey(cmd) => apikey::run_apikey(ctx, cmd),
         Command::Create(args) => token::create(ctx, &args),
         Command::Instance(cmd) => instance::run(ctx, cmd),
         Command::Audit(cmd) => audit::run(ctx, cmd),

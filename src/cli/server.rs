@@ -92,6 +92,10 @@ pub struct StartArgs {
     /// here within this time; one ended on this server, at once
     #[arg(long, default_value = "1s", value_name = "DURATION")]
     pub session_cache: String,
+    /// How long a revoked API key stays listed (as revoked) before it is purged; its entry in
+    /// the revocation feed stays at least as long, and until the key expires
+    #[arg(long, default_value = "15d", value_name = "DURATION")]
+    pub apikey_retention: String,
     /// How long in-flight requests may take to finish on shutdown
     #[arg(long, default_value = "30s", value_name = "DURATION")]
     pub shutdown_grace: String,
@@ -405,6 +409,7 @@ fn start(ctx: &Ctx, args: &StartArgs) -> Result<()> {
         ));
     }
     let grace = Duration::from_secs(duration_arg("--shutdown-grace", &args.shutdown_grace)? as u64);
+    let apikey_retention = duration_arg("--apikey-retention", &args.apikey_retention)?;
     let session_cache = if args.session_cache.trim().trim_end_matches('s') == "0" {
         Duration::ZERO
     } else {
@@ -443,7 +448,8 @@ fn start(ctx: &Ctx, args: &StartArgs) -> Result<()> {
             db.display()
         ));
     }
-    let state = AppState::new(Arc::clone(&store), sealer, policy, session_cache);
+    let state = AppState::new(Arc::clone(&store), sealer, policy, session_cache)
+        .with_apikey_retention(apikey_retention);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

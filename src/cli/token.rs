@@ -27,6 +27,22 @@ is created, never more than its creator holds. Which roles it carries cannot be 
 other roles, create another); a change to a custom role's policy reaches it as it reaches
 every holder. It does not depend on its creator afterwards: revoke it to stop it.";
 
+const INSPECT_JSON: &str = "\
+JSON fields (-o json), RFC 7662's: active, and when active token_type (streaming, apikey,
+application or session), sub, aud, exp and iat (Unix seconds), jti, tenant or service_account,
+client_id or username, scope (the actions its roles grant, space-separated); when not active,
+reason. Needs the `introspect` action (Organization Administrator holds it). The answer is
+exit 0 either way: read `active`.";
+
+const FEED_JSON: &str = "\
+JSON fields (-o json): items ([{jti, kind (streaming or apikey), revoked_at, expires_at}]),
+next_cursor (pass it as --since next time; the same cursor when nothing is new).
+
+Brokers check a JWT's signature and expiry only. A gateway or broker plugin that polls this
+feed every few seconds (GET /v1/orgs/{org}/revocations?since=CURSOR, with the `introspect`
+action) can refuse revoked tokens long before they expire. Entries stay at least as long as
+revoked API keys are kept (15 days by default), and until the JWT expires.";
+
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create a streaming token (--tenant) or an application token (--role); secrets are
@@ -44,6 +60,20 @@ pub enum TokenCommand {
         /// The streaming token's tenant; leave out for an application token
         #[arg(long, value_name = "TENANT")]
         tenant: Option<String>,
+    },
+    /// Ask the control plane whether a credential is active, and why not (`tok jwt decode`
+    /// never asks): streaming tokens, API keys, application and session tokens
+    #[command(after_long_help = INSPECT_JSON)]
+    Inspect(super::jwt::TokenInput),
+    /// The revocation feed: revoked streaming tokens and API keys, in the order revoked
+    #[command(after_long_help = FEED_JSON)]
+    Revocations {
+        /// The next_cursor of a previous answer [default: from the beginning]
+        #[arg(long, value_name = "CURSOR")]
+        since: Option<String>,
+        /// At most this many entries
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
     },
     /// Revoke a token (asks you to type its name); it stays listed as revoked with --all
     #[command(visible_alias = "revoke")]
@@ -302,6 +332,23 @@ pub fn run(ctx: &Ctx, cmd: TokenCommand) -> Result<()> {
             };
             ctx.out.item(&token)
         }
+        TokenCommand::Inspect(input) => {
+            let token = input.read()?;
+            let answer = ctx.api()?.introspect(&token)?;
+            ctx.out.item(&answer)
+        }
+        TokenCommand::Revocations { since, limit } => {
+            let feed = ctx.api()?.revocations(since.as_deref(), limit)?;
+            if ctx.out.is_json() {
+                return ctx.out.json(&feed);
+            }
+            ctx.out.list(&feed.items)?;
+            ctx.out.info(&format!(
+                "next cursor: {} (pass it as --since)",
+                feed.next_cursor
+            ));
+            Ok(())
+        }
         TokenCommand::Delete { name, tenant } => match tenant {
             Some(tenant) => delete_streaming(ctx, &tenant, &name),
             None => delete_application(ctx, &name),
@@ -327,8 +374,8 @@ fn delete_streaming(ctx: &Ctx, tenant: &str, name: &str) -> Result<()> {
         .info(&format!("revoked token '{tenant}/{}'", token.name));
     ctx.out.warn(
         "Pulsar brokers check signatures and expiry only: this token keeps working on a \
-         broker until it expires, unless you rotate the instance key \
-         (`tok instance rotate-key`)",
+         broker until it expires, unless the broker (or a gateway) polls the revocation feed \
+         (`tok token revocations`) or you rotate the instance key (`tok instance rotate-key`)",
     );
     Ok(())
 }
@@ -452,4 +499,75 @@ fn check_minted(created: &Token) -> Result<()> {
         return Err(mismatch("expiry"));
     }
     Ok(())
+}
+
+impl Render for crate::model::Introspection {
+    fn columns() -> &'static [&'static str] {
+        &["active", "token_type", "sub", "expires_at"]
+    }
+    fn cells(&self) -> Vec<String> {
+        let now = now();
+        vec![
+            if self.active { "yes" } else { "no" }.into(),
+            self.token_type.clone().unwrap_or_else(|| "-".into()),
+            self.sub.clone().unwrap_or_else(|| "-".into()),
+            self.exp.map_or_else(
+                || {
+                    if self.active {
+                        "never".into()
+                    } else {
+                        "-".into()
+                    }
+                },
+                |t| relative(t, now),
+            ),
+        ]
+    }
+    fn highlight(&self) -> Option<Style> {
+        (!self.active).then_some(Style::Error)
+    }
+    fn extra_pairs(&self) -> Vec<(String, String)> {
+        let mut pairs = Vec::new();
+        let mut add = |k: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                pairs.push((k.to_string(), v.clone()));
+            }
+        };
+        add("why not", &self.reason);
+        add("audience", &self.aud);
+        add("id", &self.jti);
+        add("tenant", &self.tenant);
+        add("service account", &self.service_account);
+        add("client id", &self.client_id);
+        add("username", &self.username);
+        add("may", &self.scope);
+        if let Some(iat) = self.iat {
+            pairs.push(("issued".into(), relative(iat, now())));
+        }
+        pairs
+    }
+}
+
+impl Render for crate::model::Revocation {
+    fn columns() -> &'static [&'static str] {
+        &["jti", "kind", "revoked_at", "expires_at"]
+    }
+    fn cells(&self) -> Vec<String> {
+        let now = now();
+        vec![
+            self.jti.clone(),
+            self.kind.clone(),
+            relative(self.revoked_at, now),
+            self.expires_at
+                .map_or_else(|| "never".into(), |t| relative(t, now)),
+        ]
+    }
+    fn csv_row(&self) -> Vec<String> {
+        vec![
+            self.jti.clone(),
+            self.kind.clone(),
+            rfc3339(self.revoked_at).unwrap_or_default(),
+            self.expires_at.and_then(rfc3339).unwrap_or_default(),
+        ]
+    }
 }

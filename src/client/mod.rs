@@ -3,6 +3,7 @@
 //! over HTTP ([`Client`], one module per resource). Both return the same
 //! [`crate::model`] types, so every command behaves the same against either.
 
+mod apikeys;
 mod http;
 mod instances;
 mod org;
@@ -13,7 +14,12 @@ mod users;
 
 pub use http::{Client, ClientOptions, parse_server_url, redact_url};
 
+use crate::control::ApiKeyFilter;
 use crate::error::Result;
+use crate::model::{
+    ApiKey, CreateApiKey, CreateServiceAccount, Introspection, RevocationFeed, ServiceAccount,
+    ServiceAccountDeleted,
+};
 use crate::model::{
     AuditEntry, BrokerConfig, CreateAppToken, CreateInstance, CreateRole, CreateTenant,
     CreateToken, CreateUser, Deleted, Instance, Org, PublicKey, Role, RoleDeleted, RoleGranted,
@@ -70,6 +76,20 @@ pub trait Api {
     fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<User>;
 
     fn whoami(&self) -> Result<WhoAmI>;
+
+    fn create_service_account(&self, req: &CreateServiceAccount) -> Result<ServiceAccount>;
+    fn service_accounts(&self) -> Result<Vec<ServiceAccount>>;
+    /// A service account with its keys.
+    fn service_account(&self, name: &str) -> Result<ServiceAccount>;
+    fn delete_service_account(&self, name: &str) -> Result<ServiceAccountDeleted>;
+    fn create_api_key(&self, req: &CreateApiKey) -> Result<ApiKey>;
+    fn api_keys(&self, filter: &ApiKeyFilter) -> Result<Vec<ApiKey>>;
+    fn api_key(&self, name: &str) -> Result<ApiKey>;
+    fn revoke_api_key(&self, name: &str) -> Result<ApiKey>;
+    fn delete_api_key(&self, name: &str) -> Result<ApiKey>;
+    /// The revocation feed after `since`, at most `limit` entries.
+    fn revocations(&self, since: Option<&str>, limit: u32) -> Result<RevocationFeed>;
+    fn introspect(&self, token: &str) -> Result<Introspection>;
 }
 
 impl Api for Client {
@@ -177,5 +197,38 @@ impl Api for Client {
     }
     fn whoami(&self) -> Result<WhoAmI> {
         users::whoami(self)
+    }
+    fn create_service_account(&self, req: &CreateServiceAccount) -> Result<ServiceAccount> {
+        apikeys::create_service_account(self, req)
+    }
+    fn service_accounts(&self) -> Result<Vec<ServiceAccount>> {
+        apikeys::service_accounts(self)
+    }
+    fn service_account(&self, name: &str) -> Result<ServiceAccount> {
+        apikeys::service_account(self, name)
+    }
+    fn delete_service_account(&self, name: &str) -> Result<ServiceAccountDeleted> {
+        apikeys::delete_service_account(self, name)
+    }
+    fn create_api_key(&self, req: &CreateApiKey) -> Result<ApiKey> {
+        apikeys::create_api_key(self, req)
+    }
+    fn api_keys(&self, filter: &ApiKeyFilter) -> Result<Vec<ApiKey>> {
+        apikeys::api_keys(self, filter)
+    }
+    fn api_key(&self, name: &str) -> Result<ApiKey> {
+        apikeys::api_key(self, name)
+    }
+    fn revoke_api_key(&self, name: &str) -> Result<ApiKey> {
+        apikeys::revoke_api_key(self, name)
+    }
+    fn delete_api_key(&self, name: &str) -> Result<ApiKey> {
+        apikeys::delete_api_key(self, name)
+    }
+    fn revocations(&self, since: Option<&str>, limit: u32) -> Result<RevocationFeed> {
+        apikeys::revocations(self, since, limit)
+    }
+    fn introspect(&self, token: &str) -> Result<Introspection> {
+        apikeys::introspect(self, token)
     }
 }

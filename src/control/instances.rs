@@ -226,8 +226,10 @@ impl<S: Store> ControlPlane<S> {
     pub fn delete_instance(&self, name: &str, cascade: bool, now: i64) -> ControlResult<usize> {
         self.require_org(Action::InstanceWrite)?;
         if cascade {
-            // A cascade deletes every tenant on the instance (and, with each, its tokens).
+            // A cascade deletes every tenant on the instance (and, with each, its tokens)
+            // and the API keys for it.
             self.require_org(Action::TenantWrite)?;
+            self.require_org(Action::ApikeyWrite)?;
         }
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
@@ -235,9 +237,38 @@ impl<S: Store> ControlPlane<S> {
             let tenants = tx.tenants(&org_id, Some(&instance.id))?;
             let names: Vec<String> = tenants.iter().map(|t| t.name.clone()).collect();
             refuse_while_tenants(name, &names, cascade)?;
+            let keys: Vec<_> = tx
+                .api_keys(&org_id)?
+                .into_iter()
+                .filter(|k| k.instance_id == instance.id)
+                .collect();
+            if !keys.is_empty() && !cascade {
+                return Err(ControlError::conflict(
+                    format!(
+                        "instance '{name}' still has {} API key(s): {}",
+                        keys.len(),
+                        keys.iter()
+                            .map(|k| k.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    Some(format!(
+                        "delete them first (`tok apikey delete`), or pass --cascade to delete \
+                         them with `{name}`"
+                    )),
+                ));
+            }
             for t in &tenants {
+                super::apikeys::feed_tenant_tokens(tx, &org_id, &t.id, now)?;
                 tx.delete_tenant(&t.id)?;
                 self.audit_write(tx, &org_id, now, "tenant.delete", &t.name, Some("cascade"))?;
+            }
+            for k in &keys {
+                if k.revoked_at.is_none() {
+                    super::apikeys::feed(tx, &org_id, &k.id, "apikey", now, k.expires_at)?;
+                }
+                tx.delete_api_key(&k.id)?;
+                self.audit_write(tx, &org_id, now, "apikey.delete", &k.name, Some("cascade"))?;
             }
             tx.delete_instance(&instance.id)?;
             let detail = format!("{} tenant(s) deleted with it", tenants.len());

@@ -2,12 +2,14 @@
 //! an audit record with every change. Storage-agnostic (over [`Store`]) and clock-free:
 //! every rule takes `now` (Unix seconds) as a parameter.
 
+pub mod apikeys;
 pub mod apptokens;
 pub mod auth;
 mod authz;
 mod error;
 mod ids;
 mod instances;
+pub mod introspect;
 pub mod model;
 pub mod opaque;
 pub mod policy;
@@ -26,13 +28,15 @@ pub use instances::{
     InstanceSpec, KeyImport, Rotation, refuse_while_tenants, validate_instance_name,
 };
 pub use model::{
-    AppToken, AuditRecord, Instance, PrincipalKind, Role, Session, SigningKey, Tenant, Token, User,
+    ApiKey, AppToken, AuditRecord, Instance, PrincipalKind, Revocation, Role, ServiceAccount,
+    Session, SigningKey, Tenant, Token, User,
 };
 use policy::Grants;
 pub use seal::{MASTER_KEY_LEN, MasterKey, Sealer};
 use std::sync::Arc;
 pub use store::{AuditEvent, Store, Tx};
 pub use tokens::{CreatedToken, TokenSpec};
+pub use wire::ApiKeyFilter;
 
 /// The org of the embedded mode.
 pub const LOCAL_ORG: &str = "local";
@@ -231,6 +235,8 @@ impl<S: Store> ControlPlane<S> {
     }
 }
 
+#[cfg(test)]
+mod apikeys_tests;
 #[cfg(test)]
 mod auth_tests;
 #[cfg(test)]

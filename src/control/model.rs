@@ -146,6 +146,8 @@ impl std::fmt::Debug for User {
 pub enum PrincipalKind {
     User,
     Application,
+    /// A service account, authenticating with one of its API keys.
+    ServiceAccount,
 }
 
 impl PrincipalKind {
@@ -154,6 +156,7 @@ impl PrincipalKind {
         match self {
             PrincipalKind::User => "user",
             PrincipalKind::Application => "application",
+            PrincipalKind::ServiceAccount => "service-account",
         }
     }
 
@@ -161,6 +164,7 @@ impl PrincipalKind {
         match s {
             "user" => Some(PrincipalKind::User),
             "application" => Some(PrincipalKind::Application),
+            "service-account" => Some(PrincipalKind::ServiceAccount),
             _ => None,
         }
     }
@@ -171,6 +175,56 @@ impl PrincipalKind {
 pub const HOLDER_USER: &str = PrincipalKind::User.as_str();
 pub const HOLDER_APPLICATION: &str = PrincipalKind::Application.as_str();
 pub const HOLDER_STREAMING_TOKEN: &str = "streaming-token";
+pub const HOLDER_SERVICE_ACCOUNT: &str = PrincipalKind::ServiceAccount.as_str();
+
+/// A non-human principal that owns API keys and carries roles.
+#[derive(Debug, Clone)]
+pub struct ServiceAccount {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub created_at: i64,
+    /// Keys not revoked (expired ones included).
+    pub apikey_count: i64,
+    /// The roles it holds (filled by the control plane, not stored here).
+    pub roles: Vec<Role>,
+}
+
+/// An API key's metadata: a JWT for one service account and one instance. The key itself
+/// is never stored, only its SHA-256 and its `jti` (the id).
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    /// Also the JWT's `jti`.
+    pub id: String,
+    pub org_id: String,
+    pub service_account_id: String,
+    pub service_account: String,
+    pub instance_id: String,
+    pub instance: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub kid: String,
+    pub key_hash: Vec<u8>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// One entry of an org's revocation feed: a JWT (streaming token or API key) that brokers
+/// and gateways should refuse although its signature and expiry are good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// Position in the feed (increasing).
+    pub seq: i64,
+    pub jti: String,
+    /// `streaming` or `apikey`.
+    pub kind: String,
+    pub revoked_at: i64,
+    /// The JWT's own `exp`: after it, brokers refuse it anyway.
+    pub expires_at: Option<i64>,
+}
 
 /// A session: its token is stored only as an HMAC under the server's pepper.
 #[derive(Debug, Clone)]

@@ -33,6 +33,7 @@ pub enum Action {
     UsageRead,
     BillingRead,
     AuditRead,
+    Introspect,
     Produce,
     Consume,
     Functions,
@@ -48,7 +49,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order `tok role` lists them.
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 31] = [
         Action::OrgRead,
         Action::OrgWrite,
         Action::TenantRead,
@@ -68,6 +69,7 @@ impl Action {
         Action::UsageRead,
         Action::BillingRead,
         Action::AuditRead,
+        Action::Introspect,
         Action::Produce,
         Action::Consume,
         Action::Functions,
@@ -102,6 +104,7 @@ impl Action {
             Action::UsageRead => "usage-read",
             Action::BillingRead => "billing-read",
             Action::AuditRead => "audit-read",
+            Action::Introspect => "introspect",
             Action::Produce => "produce",
             Action::Consume => "consume",
             Action::Functions => "functions",

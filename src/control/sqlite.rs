@@ -11,15 +11,15 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::error::{ControlError, ControlResult};
 use super::model::{
-    AppToken, AuditRecord, IdempotentRequest, Instance, PrincipalKind, Role, Session, SigningKey,
-    Tenant, Token, User,
+    ApiKey, AppToken, AuditRecord, IdempotentRequest, Instance, PrincipalKind, Revocation, Role,
+    ServiceAccount, Session, SigningKey, Tenant, Token, User,
 };
 use super::policy::Policy;
 use super::store::{AuditEvent, Store, Tx};
 use crate::jwt::Algorithm;
 
 /// The schema this binary writes; a database with a higher version is refused.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -171,6 +171,45 @@ const MIGRATIONS: &[&str] = &[
         SELECT 'builtin:organization-administrator', 'user', id, username FROM users
         WHERE true ON CONFLICT DO NOTHING;
     CREATE INDEX role_assignments_holder ON role_assignments (holder_kind, holder_id);",
+    // 5: service accounts and their API keys; the revocation feed (streaming tokens revoked
+    // before it existed are in it, in the order they were revoked).
+    "CREATE TABLE service_accounts (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        name TEXT NOT NULL,
+        description TEXT,
+        created_at BIGINT NOT NULL,
+        UNIQUE (org_id, name)
+    );
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        service_account_id TEXT NOT NULL REFERENCES service_accounts(id),
+        instance_id TEXT NOT NULL REFERENCES instances(id),
+        name TEXT NOT NULL,
+        description TEXT,
+        kid TEXT NOT NULL,
+        key_hash BLOB NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT,
+        last_used_at BIGINT,
+        revoked_at BIGINT,
+        UNIQUE (org_id, name)
+    );
+    CREATE INDEX api_keys_revoked ON api_keys (revoked_at);
+    CREATE TABLE revocations (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        jti TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        revoked_at BIGINT NOT NULL,
+        expires_at BIGINT,
+        UNIQUE (org_id, jti)
+    );
+    INSERT INTO revocations (org_id, jti, kind, revoked_at, expires_at)
+        SELECT t.org_id, k.id, 'streaming', k.revoked_at, k.expires_at
+        FROM tokens k JOIN tenants t ON t.id = k.tenant_id
+        WHERE k.revoked_at IS NOT NULL ORDER BY k.revoked_at, k.id;",
 ];
 
 pub struct SqliteStore {
@@ -1215,6 +1254,248 @@ impl Tx for SqliteTx<'_> {
         )
         .map(drop)
     }
+    fn insert_service_account(&mut self, sa: &ServiceAccount) -> ControlResult<()> {
+        self.exec(
+            "INSERT INTO service_accounts (id, org_id, name, description, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![sa.id, sa.org_id, sa.name, sa.description, sa.created_at],
+        )
+        .map(drop)
+    }
+
+    fn service_account(
+        &mut self,
+        org_id: &str,
+        name_or_id: &str,
+    ) -> ControlResult<Option<ServiceAccount>> {
+        let sql = format!(
+            "SELECT {SA_COLS} FROM service_accounts s WHERE s.org_id = ?1 \
+             AND (s.name = ?2 OR s.id = ?2) ORDER BY s.name = ?2 DESC LIMIT 1"
+        );
+        self.one(&sql, [org_id, name_or_id], sa_row)
+    }
+
+    fn service_accounts(&mut self, org_id: &str) -> ControlResult<Vec<ServiceAccount>> {
+        let sql =
+            format!("SELECT {SA_COLS} FROM service_accounts s WHERE s.org_id = ?1 ORDER BY s.name");
+        self.all(&sql, [org_id], sa_row)
+    }
+
+    fn delete_service_account(&mut self, id: &str) -> ControlResult<()> {
+        self.exec("DELETE FROM api_keys WHERE service_account_id = ?1", [id])?;
+        self.exec(
+            "DELETE FROM role_assignments WHERE holder_kind = 'service-account' \
+             AND holder_id = ?1",
+            [id],
+        )?;
+        self.exec("DELETE FROM service_accounts WHERE id = ?1", [id])
+            .map(drop)
+    }
+
+    fn insert_api_key(&mut self, k: &ApiKey) -> ControlResult<()> {
+        self.exec(
+            "INSERT INTO api_keys (id, org_id, service_account_id, instance_id, name, \
+             description, kid, key_hash, created_at, expires_at, last_used_at, revoked_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                k.id,
+                k.org_id,
+                k.service_account_id,
+                k.instance_id,
+                k.name,
+                k.description,
+                k.kid,
+                k.key_hash,
+                k.created_at,
+                k.expires_at,
+                k.last_used_at,
+                k.revoked_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn api_key(&mut self, org_id: &str, name_or_id: &str) -> ControlResult<Option<ApiKey>> {
+        let sql = format!(
+            "SELECT {KEY_COLS_A} {KEY_FROM_A} WHERE a.org_id = ?1 AND (a.name = ?2 OR a.id = ?2) \
+             ORDER BY a.name = ?2 DESC LIMIT 1"
+        );
+        self.one(&sql, [org_id, name_or_id], api_key_row)
+    }
+
+    fn api_key_by_id(&mut self, jti: &str) -> ControlResult<Option<(ApiKey, String)>> {
+        let sql = format!(
+            "SELECT {KEY_COLS_A}, o.name {KEY_FROM_A} JOIN orgs o ON o.id = a.org_id \
+             WHERE a.id = ?1"
+        );
+        self.one(&sql, [jti], |r| Ok((api_key_row(r)?, r.get(14)?)))
+    }
+
+    fn api_keys(&mut self, org_id: &str) -> ControlResult<Vec<ApiKey>> {
+        let sql = format!(
+            "SELECT {KEY_COLS_A} {KEY_FROM_A} WHERE a.org_id = ?1 ORDER BY a.created_at, a.id"
+        );
+        self.all(&sql, [org_id], api_key_row)
+    }
+
+    fn revoke_api_key(&mut self, id: &str, now: i64) -> ControlResult<()> {
+        self.exec(
+            "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![id, now],
+        )
+        .map(drop)
+    }
+
+    fn delete_api_key(&mut self, id: &str) -> ControlResult<()> {
+        self.exec("DELETE FROM api_keys WHERE id = ?1", [id])
+            .map(drop)
+    }
+
+    fn touch_api_key(&mut self, id: &str, now: i64) -> ControlResult<()> {
+        self.exec(
+            "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1 \
+             AND (last_used_at IS NULL OR last_used_at < ?2)",
+            params![id, now],
+        )
+        .map(drop)
+    }
+
+    fn purge_api_keys(&mut self, revoked_before: i64) -> ControlResult<usize> {
+        self.exec(
+            "DELETE FROM api_keys WHERE revoked_at IS NOT NULL AND revoked_at <= ?1",
+            [revoked_before],
+        )
+    }
+
+    fn insert_revocation(&mut self, org_id: &str, r: &Revocation) -> ControlResult<()> {
+        self.exec(
+            "INSERT INTO revocations (org_id, jti, kind, revoked_at, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+            params![org_id, r.jti, r.kind, r.revoked_at, r.expires_at],
+        )
+        .map(drop)
+    }
+
+    fn revocations(
+        &mut self,
+        org_id: &str,
+        after: i64,
+        limit: usize,
+    ) -> ControlResult<Vec<Revocation>> {
+        self.all(
+            "SELECT seq, jti, kind, revoked_at, expires_at FROM revocations \
+             WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+            params![org_id, after, limit as i64],
+            |r| {
+                Ok(Revocation {
+                    seq: r.get(0)?,
+                    jti: r.get(1)?,
+                    kind: r.get(2)?,
+                    revoked_at: r.get(3)?,
+                    expires_at: r.get(4)?,
+                })
+            },
+        )
+    }
+
+    fn purge_revocations(&mut self, revoked_before: i64, now: i64) -> ControlResult<usize> {
+        self.exec(
+            "DELETE FROM revocations WHERE revoked_at <= ?1 \
+             AND expires_at IS NOT NULL AND expires_at <= ?2",
+            [revoked_before, now],
+        )
+    }
+
+    fn purge_due(&mut self, revoked_before: i64, now: i64) -> ControlResult<bool> {
+        self.one(
+            "SELECT EXISTS (SELECT 1 FROM api_keys WHERE revoked_at IS NOT NULL \
+             AND revoked_at <= ?1) OR EXISTS (SELECT 1 FROM revocations WHERE revoked_at <= ?1 \
+             AND expires_at IS NOT NULL AND expires_at <= ?2)",
+            [revoked_before, now],
+            |r| r.get::<_, bool>(0),
+        )
+        .map(|due| due.unwrap_or(false))
+    }
+
+    fn key_by_kid(&mut self, kid: &str) -> ControlResult<Option<(SigningKey, Instance, String)>> {
+        let sql = format!(
+            "SELECT k.kid, k.instance_id, k.algorithm, k.sealed_private, k.public_der, \
+             k.created_at, k.retired_at, {INSTANCE_COLS}, o.name FROM signing_keys k \
+             JOIN instances i ON i.id = k.instance_id JOIN orgs o ON o.id = i.org_id \
+             WHERE k.kid = ?1"
+        );
+        self.one(&sql, [kid], |r| {
+            let key = key_row(r)?;
+            let instance = Instance {
+                id: r.get(7)?,
+                name: r.get(8)?,
+                algorithm: alg(r.get(9)?)?,
+                audience: r.get(10)?,
+                issuer: r.get(11)?,
+                created_at: r.get(12)?,
+                kid: r.get::<_, Option<String>>(13)?.unwrap_or_default(),
+            };
+            Ok((key, instance, r.get(14)?))
+        })
+    }
+
+    fn token_by_id(&mut self, jti: &str) -> ControlResult<Option<(Token, String)>> {
+        let sql = format!(
+            "SELECT {TOKEN_COLS}, o.name {TOKEN_FROM} JOIN orgs o ON o.id = t.org_id \
+             WHERE k.id = ?1"
+        );
+        self.one(&sql, [jti], |r| Ok((token_row(r)?, r.get(13)?)))
+    }
+
+    fn touch_token(&mut self, id: &str, now: i64) -> ControlResult<()> {
+        self.exec(
+            "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1 \
+             AND (last_used_at IS NULL OR last_used_at < ?2)",
+            params![id, now],
+        )
+        .map(drop)
+    }
+}
+
+const SA_COLS: &str = "s.id, s.org_id, s.name, s.description, s.created_at, \
+     (SELECT COUNT(*) FROM api_keys a WHERE a.service_account_id = s.id \
+      AND a.revoked_at IS NULL)";
+
+fn sa_row(r: &Row<'_>) -> rusqlite::Result<ServiceAccount> {
+    Ok(ServiceAccount {
+        id: r.get(0)?,
+        org_id: r.get(1)?,
+        name: r.get(2)?,
+        description: r.get(3)?,
+        created_at: r.get(4)?,
+        apikey_count: r.get(5)?,
+        roles: Vec::new(),
+    })
+}
+
+const KEY_COLS_A: &str = "a.id, a.org_id, a.service_account_id, s.name, a.instance_id, i.name, \
+     a.name, a.description, a.kid, a.key_hash, a.created_at, a.expires_at, a.last_used_at, \
+     a.revoked_at";
+const KEY_FROM_A: &str = "FROM api_keys a JOIN service_accounts s ON s.id = a.service_account_id \
+     JOIN instances i ON i.id = a.instance_id";
+
+fn api_key_row(r: &Row<'_>) -> rusqlite::Result<ApiKey> {
+    Ok(ApiKey {
+        id: r.get(0)?,
+        org_id: r.get(1)?,
+        service_account_id: r.get(2)?,
+        service_account: r.get(3)?,
+        instance_id: r.get(4)?,
+        instance: r.get(5)?,
+        name: r.get(6)?,
+        description: r.get(7)?,
+        kid: r.get(8)?,
+        key_hash: r.get(9)?,
+        created_at: r.get(10)?,
+        expires_at: r.get(11)?,
+        last_used_at: r.get(12)?,
+        revoked_at: r.get(13)?,
+    })
 }
 
 const APP_COLS: &str = "a.id, a.org_id, o.name, a.name, a.client_id, a.token_hash, a.secret_hash, \

@@ -4,8 +4,8 @@
 
 use super::error::ControlResult;
 use super::model::{
-    AppToken, AuditRecord, IdempotentRequest, Instance, PrincipalKind, Role, Session, SigningKey,
-    Tenant, Token, User,
+    ApiKey, AppToken, AuditRecord, IdempotentRequest, Instance, PrincipalKind, Revocation, Role,
+    ServiceAccount, Session, SigningKey, Tenant, Token, User,
 };
 
 /// One audit record to write: who, what, when, from where. Never a secret.
@@ -182,4 +182,52 @@ pub trait Tx {
     fn revoke_app_token(&mut self, id: &str, now: i64) -> ControlResult<()>;
     /// Records a use (callers coalesce: at most one write per token per minute).
     fn touch_app_token(&mut self, id: &str, now: i64) -> ControlResult<()>;
+
+    fn insert_service_account(&mut self, sa: &ServiceAccount) -> ControlResult<()>;
+    /// A service account of the org by name or id, with its count of keys not revoked.
+    fn service_account(
+        &mut self,
+        org_id: &str,
+        name_or_id: &str,
+    ) -> ControlResult<Option<ServiceAccount>>;
+    fn service_accounts(&mut self, org_id: &str) -> ControlResult<Vec<ServiceAccount>>;
+    /// Deletes a service account, its API keys and its role assignments.
+    fn delete_service_account(&mut self, id: &str) -> ControlResult<()>;
+
+    fn insert_api_key(&mut self, key: &ApiKey) -> ControlResult<()>;
+    /// An API key of the org by name or id.
+    fn api_key(&mut self, org_id: &str, name_or_id: &str) -> ControlResult<Option<ApiKey>>;
+    /// An API key by id (its `jti`), in any org, with the org's name.
+    fn api_key_by_id(&mut self, jti: &str) -> ControlResult<Option<(ApiKey, String)>>;
+    /// The org's API keys, revoked ones included, oldest first.
+    fn api_keys(&mut self, org_id: &str) -> ControlResult<Vec<ApiKey>>;
+    fn revoke_api_key(&mut self, id: &str, now: i64) -> ControlResult<()>;
+    fn delete_api_key(&mut self, id: &str) -> ControlResult<()>;
+    /// Records a use (callers coalesce: at most one write per key per minute).
+    fn touch_api_key(&mut self, id: &str, now: i64) -> ControlResult<()>;
+    /// Removes keys revoked at or before `revoked_before`; returns how many.
+    fn purge_api_keys(&mut self, revoked_before: i64) -> ControlResult<usize>;
+
+    /// Appends to the org's revocation feed (once per `jti`).
+    fn insert_revocation(&mut self, org_id: &str, revocation: &Revocation) -> ControlResult<()>;
+    /// The feed after position `after`, in order, at most `limit` entries.
+    fn revocations(
+        &mut self,
+        org_id: &str,
+        after: i64,
+        limit: usize,
+    ) -> ControlResult<Vec<Revocation>>;
+    /// Forgets entries revoked at or before `revoked_before` whose JWT has expired by `now`
+    /// (a broker refuses those anyway); returns how many.
+    fn purge_revocations(&mut self, revoked_before: i64, now: i64) -> ControlResult<usize>;
+    /// Whether [`Tx::purge_api_keys`] or [`Tx::purge_revocations`] would remove anything
+    /// (a read, so that an idle purge writes nothing).
+    fn purge_due(&mut self, revoked_before: i64, now: i64) -> ControlResult<bool>;
+
+    /// A signing key by `kid`, in any org, with its instance and the org's name.
+    fn key_by_kid(&mut self, kid: &str) -> ControlResult<Option<(SigningKey, Instance, String)>>;
+    /// A streaming token by id (its `jti`), in any org, with the org's name.
+    fn token_by_id(&mut self, jti: &str) -> ControlResult<Option<(Token, String)>>;
+    /// Records a use of a streaming token (callers coalesce).
+    fn touch_token(&mut self, id: &str, now: i64) -> ControlResult<()>;
 }

@@ -276,6 +276,7 @@ impl<S: Store> ControlPlane<S> {
                 .filter(|k| k.revoked_at.is_none())
                 .ok_or_else(|| token_not_found(&t.name, name_or_id))?;
             tx.revoke_token(&token.id, now)?;
+            super::apikeys::feed(tx, &org_id, &token.id, "streaming", now, token.expires_at)?;
             token.revoked_at = Some(now);
             token.roles = tx.roles_of(&self.org, HOLDER_STREAMING_TOKEN, &token.id)?;
             let target = format!("{}/{}", t.name, token.name);

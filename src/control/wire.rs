@@ -532,3 +532,213 @@ impl<S: Store> ControlPlane<S> {
         self.user(username).map(|u| user_view(u, now))
     }
 }
+
+/// A service account as shown.
+pub fn service_account_view(sa: rec::ServiceAccount, org: &str) -> model::ServiceAccount {
+    model::ServiceAccount {
+        principal: super::apikeys::principal_of(&sa.name, org),
+        name: sa.name,
+        description: sa.description,
+        roles: sa.roles.into_iter().map(|r| r.name).collect(),
+        created_at: sa.created_at,
+        apikey_count: sa.apikey_count,
+        apikeys: None,
+    }
+}
+
+/// An API key as shown at `now` (never the key).
+pub fn api_key_view(k: rec::ApiKey, now: i64) -> model::ApiKey {
+    model::ApiKey {
+        status: super::apikeys::status(&k, now).to_string(),
+        id: k.id,
+        name: k.name,
+        service_account: k.service_account,
+        instance: k.instance,
+        description: k.description,
+        created_at: k.created_at,
+        expires_at: k.expires_at,
+        revoked_at: k.revoked_at,
+        last_used_at: k.last_used_at,
+        key: None,
+    }
+}
+
+impl From<rec::Revocation> for model::Revocation {
+    fn from(r: rec::Revocation) -> Self {
+        model::Revocation {
+            jti: r.jti,
+            kind: r.kind,
+            revoked_at: r.revoked_at,
+            expires_at: r.expires_at,
+        }
+    }
+}
+
+impl From<super::introspect::Introspection> for model::Introspection {
+    fn from(i: super::introspect::Introspection) -> Self {
+        model::Introspection {
+            active: i.active,
+            token_type: i.token_type.map(str::to_string),
+            sub: i.sub,
+            aud: i.aud,
+            exp: i.exp,
+            iat: i.iat,
+            jti: i.jti,
+            tenant: i.tenant,
+            service_account: i.service_account,
+            client_id: i.client_id,
+            username: i.username,
+            scope: i.scope,
+            reason: i.reason,
+        }
+    }
+}
+
+/// Filters of `apikey list`.
+#[derive(Debug, Clone, Default)]
+pub struct ApiKeyFilter {
+    pub service_account: Option<String>,
+    pub instance: Option<String>,
+    pub status: Option<String>,
+}
+
+impl<S: Store> ControlPlane<S> {
+    pub fn create_service_account_req(
+        &self,
+        req: &model::CreateServiceAccount,
+        now: i64,
+    ) -> ControlResult<model::ServiceAccount> {
+        self.create_service_account(&req.name, req.description.as_deref(), &req.roles, now)
+            .map(|sa| service_account_view(sa, &self.org))
+    }
+
+    pub fn service_accounts_info(&self) -> ControlResult<Vec<model::ServiceAccount>> {
+        Ok(self
+            .service_accounts()?
+            .into_iter()
+            .map(|sa| service_account_view(sa, &self.org))
+            .collect())
+    }
+
+    /// A service account with its keys.
+    pub fn service_account_info(
+        &self,
+        name: &str,
+        now: i64,
+    ) -> ControlResult<model::ServiceAccount> {
+        let (sa, keys) = self.service_account(name)?;
+        let mut view = service_account_view(sa, &self.org);
+        view.apikeys = Some(keys.into_iter().map(|k| api_key_view(k, now)).collect());
+        Ok(view)
+    }
+
+    pub fn delete_service_account_req(
+        &self,
+        name: &str,
+        now: i64,
+    ) -> ControlResult<model::ServiceAccountDeleted> {
+        let deleted = self.delete_service_account(name, now)?;
+        Ok(model::ServiceAccountDeleted {
+            name: deleted.name,
+            apikeys_deleted: deleted.keys.len() as i64,
+        })
+    }
+
+    pub fn create_api_key_req(
+        &self,
+        req: &model::CreateApiKey,
+        now: i64,
+    ) -> ControlResult<model::ApiKey> {
+        let expiry = parse_expiry(req.expires.as_deref().unwrap_or("30d"), now)
+            .map_err(ControlError::Invalid)?;
+        let spec = super::apikeys::ApiKeySpec {
+            service_account: req.service_account.clone(),
+            instance: req.instance.clone(),
+            name: req.name.clone(),
+            description: req.description.clone(),
+            expiry,
+        };
+        let created = self.create_api_key(&spec, now)?;
+        let mut view = api_key_view(created.record, now);
+        view.key = Some(created.jwt);
+        Ok(view)
+    }
+
+    pub fn api_keys_info(
+        &self,
+        filter: &ApiKeyFilter,
+        now: i64,
+    ) -> ControlResult<Vec<model::ApiKey>> {
+        if let Some(s) = &filter.status
+            && !["active", "revoked", "expired"].contains(&s.as_str())
+        {
+            return Err(ControlError::invalid(format!(
+                "unknown status '{s}': use active, revoked or expired"
+            )));
+        }
+        Ok(self
+            .api_keys()?
+            .into_iter()
+            .filter(|k| {
+                filter
+                    .service_account
+                    .as_ref()
+                    .is_none_or(|s| *s == k.service_account)
+            })
+            .filter(|k| filter.instance.as_ref().is_none_or(|i| *i == k.instance))
+            .map(|k| api_key_view(k, now))
+            .filter(|k| filter.status.as_ref().is_none_or(|s| *s == k.status))
+            .collect())
+    }
+
+    pub fn api_key_info(&self, name_or_id: &str, now: i64) -> ControlResult<model::ApiKey> {
+        self.api_key(name_or_id).map(|k| api_key_view(k, now))
+    }
+
+    /// The key, and whether this call revoked it (false: it already was).
+    pub fn revoke_api_key_req(
+        &self,
+        name_or_id: &str,
+        now: i64,
+    ) -> ControlResult<(model::ApiKey, bool)> {
+        self.revoke_api_key(name_or_id, now)
+            .map(|(k, revoked)| (api_key_view(k, now), revoked))
+    }
+
+    pub fn delete_api_key_req(&self, name_or_id: &str, now: i64) -> ControlResult<model::ApiKey> {
+        self.delete_api_key(name_or_id, now)
+            .map(|k| api_key_view(k, now))
+    }
+
+    /// The feed after `since` (a cursor from a previous answer; none: from the start).
+    pub fn revocation_feed(
+        &self,
+        since: Option<&str>,
+        limit: usize,
+    ) -> ControlResult<model::RevocationFeed> {
+        let after = match since {
+            None => 0,
+            Some(c) => c
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| {
+                    ControlError::invalid(format!(
+                        "invalid cursor '{c}': pass the next_cursor of a previous answer, or \
+                     leave it out to start from the beginning"
+                    ))
+                })?,
+        };
+        let items = self.revocations(after, limit)?;
+        let next = items.last().map_or(after, |r| r.seq);
+        Ok(model::RevocationFeed {
+            items: items.into_iter().map(Into::into).collect(),
+            next_cursor: next.to_string(),
+        })
+    }
+
+    pub fn introspect_req(&self, token: &str, now: i64) -> ControlResult<model::Introspection> {
+        self.introspect(token, now).map(Into::into)
+    }
+}

@@ -474,3 +474,175 @@ pub struct Problem {
 pub struct Health {
     pub status: String,
 }
+
+/// A service account: a non-human principal that owns API keys and carries roles.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ServiceAccount {
+    pub name: String,
+    /// The `sub` of its API keys: `<name>@<org>`.
+    pub principal: String,
+    pub description: Option<String>,
+    pub roles: Vec<String>,
+    #[serde(with = "ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: i64,
+    /// Keys not revoked (expired ones included).
+    pub apikey_count: i64,
+    /// `get` only: its keys, revoked ones included until purged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apikeys: Option<Vec<ApiKey>>,
+}
+
+/// `POST /v1/orgs/{org}/service-accounts`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateServiceAccount {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Roles, by name or id; each must be held by the caller.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// `DELETE /v1/orgs/{org}/service-accounts/{name}`: what went with it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ServiceAccountDeleted {
+    pub name: String,
+    /// API keys deleted with it (each revoked into the feed first).
+    pub apikeys_deleted: i64,
+}
+
+/// An API key's metadata (the key itself only in the answer that creates it).
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+pub struct ApiKey {
+    /// Also the JWT's `jti`.
+    pub id: String,
+    pub name: String,
+    pub service_account: String,
+    pub instance: String,
+    pub description: Option<String>,
+    /// `active`, `revoked` or `expired`.
+    pub status: String,
+    #[serde(with = "ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: i64,
+    /// null: never.
+    #[serde(with = "ts::opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<i64>,
+    #[serde(with = "ts::opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<i64>,
+    #[serde(with = "ts::opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_used_at: Option<i64>,
+    /// The JWT, shown only once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        f.debug_struct("ApiKey")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("service_account", &self.service_account)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `POST /v1/orgs/{org}/apikeys`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKey {
+    pub service_account: String,
+    /// The instance the key is for [default: the org's only one].
+    #[serde(default)]
+    pub instance: Option<String>,
+    /// Unique per org [default: `<service account>-<6 hex>`].
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `30m`, `12h`, `7d`, …, an RFC 3339 time, or `never` [default: 30d].
+    #[serde(default)]
+    pub expires: Option<String>,
+}
+
+/// One revoked JWT in an org's revocation feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Revocation {
+    pub jti: String,
+    /// `streaming` or `apikey`.
+    pub kind: String,
+    #[serde(with = "ts")]
+    #[schema(value_type = String, format = DateTime)]
+    pub revoked_at: i64,
+    /// The JWT's own expiry (null: never): after it, brokers refuse it anyway.
+    #[serde(with = "ts::opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<i64>,
+}
+
+/// `GET /v1/orgs/{org}/revocations`: entries after the cursor, and the cursor to poll with
+/// next (the same one when nothing is new).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RevocationFeed {
+    pub items: Vec<Revocation>,
+    pub next_cursor: String,
+}
+
+/// `POST /v1/introspect` (RFC 7662): the credential to look at. A form-encoded
+/// `token=…` body is accepted too.
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+pub struct IntrospectRequest {
+    pub token: String,
+    /// RFC 7662's hint; accepted and ignored (every kind is tried).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_type_hint: Option<String>,
+}
+
+impl std::fmt::Debug for IntrospectRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IntrospectRequest { .. }")
+    }
+}
+
+/// RFC 7662's answer; an inactive credential is `{"active": false}` and, for the
+/// authenticated caller, a `reason`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct Introspection {
+    pub active: bool,
+    /// `streaming`, `apikey`, `application` or `session`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    /// Unix seconds (RFC 7662).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    /// Unix seconds (RFC 7662).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The actions its roles grant, space-separated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Why it is not active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}

@@ -13,7 +13,12 @@ use serde::de::DeserializeOwned;
 use super::AppState;
 use super::error::ApiError;
 use crate::control::auth::{self, Principal};
-use crate::control::opaque;
+use crate::control::{introspect, opaque};
+
+/// Three dot-separated parts, the first starting like a JSON object in base64url (`eyJ`).
+fn looks_like_jwt(token: &str) -> bool {
+    token.starts_with("eyJ") && token.bytes().filter(|b| *b == b'.').count() == 2
+}
 
 /// The authenticated caller and where the request came from.
 #[derive(Debug, Clone)]
@@ -85,6 +90,21 @@ async fn check(state: &AppState, token: &str) -> Result<Principal, ApiError> {
             tokio::task::spawn_blocking(move || {
                 if let Err(e) = auth::touch_app_token(&st.store, &id, now) {
                     tracing::warn!(error = %e, "recording an application token's use failed");
+                }
+            });
+        }
+        return Ok(principal);
+    }
+    if looks_like_jwt(token) {
+        let (principal, due) = super::read(|| {
+            let master = state.plane.master();
+            introspect::check_api_key(&state.store, master, token, now).map_err(ApiError::from)
+        })?;
+        if let Some(key_id) = due {
+            let st = state.clone();
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = introspect::touch_api_key(&st.store, &key_id, now) {
+                    tracing::warn!(error = %e, "recording an API key's use failed");
                 }
             });
         }
@@ -232,5 +252,39 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for QueryAr
             .await
             .map(|q| QueryArgs(q.0))
             .map_err(|e| ApiError::bad_request(format!("invalid query string: {}", e.body_text())))
+    }
+}
+
+/// `POST /v1/introspect`'s body: RFC 7662's form encoding (`token=…`), or JSON.
+pub struct IntrospectBody(pub crate::model::IntrospectRequest);
+
+impl<S: Send + Sync> FromRequest<S> for IntrospectBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                ct.split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            });
+        if is_form {
+            axum::Form::<crate::model::IntrospectRequest>::from_request(req, state)
+                .await
+                .map(|f| IntrospectBody(f.0))
+                .map_err(|e| {
+                    ApiError::bad_request(format!("invalid form body: {}", e.body_text()))
+                        .with_field("token")
+                })
+        } else {
+            Body::from_request(req, state)
+                .await
+                .map(|Body(b)| IntrospectBody(b))
+        }
     }
 }

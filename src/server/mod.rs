@@ -51,6 +51,8 @@ pub struct Inner {
     pub clock: fn() -> i64,
     /// Session rows looked up in the last second.
     pub sessions: SessionCache,
+    /// Seconds a revoked API key stays listed before the purge removes it.
+    pub apikey_retention: i64,
 }
 
 impl Deref for AppState {
@@ -78,7 +80,19 @@ impl AppState {
             policy,
             clock: crate::duration::now,
             sessions: SessionCache::new(session_cache),
+            apikey_retention: crate::control::apikeys::DEFAULT_RETENTION_SECS,
         }))
+    }
+
+    /// The same state with another retention for revoked API keys (seconds).
+    pub fn with_apikey_retention(self, secs: i64) -> AppState {
+        match Arc::try_unwrap(self.0) {
+            Ok(mut inner) => {
+                inner.apikey_retention = secs;
+                AppState(Arc::new(inner))
+            }
+            Err(shared) => AppState(shared),
+        }
     }
 
     /// The control plane acting for `caller` in `org`; another org is as if it did not exist.
@@ -137,6 +151,9 @@ pub async fn blocking<T: Send + 'static>(
         (name = "tokens", description = "Streaming tokens (Pulsar JWTs) and application tokens (client id, client secret, token), shown once"),
         (name = "users", description = "People who log in with a password, and the roles they hold"),
         (name = "roles", description = "Built-in and custom roles: policies of actions on resources"),
+        (name = "service-accounts", description = "Non-human principals that own API keys and carry roles"),
+        (name = "apikeys", description = "API keys: JWTs of a service account for one instance, shown once, immutable"),
+        (name = "introspection", description = "RFC 7662 introspection and the revocation feed, for gateways and brokers"),
         (name = "health", description = "Liveness and readiness")
     )
 )]
@@ -191,6 +208,19 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::set_password))
         .routes(routes!(routes::grant_role, routes::revoke_role))
         .routes(routes!(routes::create_role, routes::list_roles))
+        .routes(routes!(
+            routes::create_service_account,
+            routes::list_service_accounts
+        ))
+        .routes(routes!(
+            routes::get_service_account,
+            routes::delete_service_account
+        ))
+        .routes(routes!(routes::create_api_key, routes::list_api_keys))
+        .routes(routes!(routes::get_api_key, routes::delete_api_key))
+        .routes(routes!(routes::revoke_api_key))
+        .routes(routes!(routes::revocations))
+        .routes(routes!(routes::introspect))
         .routes(routes!(
             routes::get_role,
             routes::update_role,
@@ -406,6 +436,10 @@ async fn purge_loop(state: AppState) {
                     tx.purge_sessions(now)?;
                     tx.purge_idempotency_keys(now - idempotency::RETENTION_SECS)
                 })
+                .map_err(ApiError::from)?;
+            // Revoked API keys past their retention, and feed entries nobody needs.
+            crate::control::apikeys::purge(&st.store, st.apikey_retention, now)
+                .map(drop)
                 .map_err(ApiError::from)
         })
         .await;

@@ -9,16 +9,18 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::ApiError;
-use super::extract::{Body, Caller, PathArgs, QueryArgs, Source};
+use super::extract::{Body, Caller, IntrospectBody, PathArgs, QueryArgs, Source};
 use super::{AppState, blocking, read};
 use crate::control::auth;
 use crate::control::{PrincipalKind, Store};
 use crate::duration::parse_instant;
 use crate::model::{
-    AuditEntry, AuthRequest, BrokerConfig, CreateAppToken, CreateInstance, CreateRole,
-    CreateTenant, CreateToken, CreateUser, Deleted, Health, Instance, Org, OrgUpdate, Page,
-    Problem, PublicKey, Role, RoleDeleted, RoleGranted, Rotation, Session, SetPassword, Tenant,
-    Token, UpdateRole, User, UserUpdate, WhoAmI,
+    ApiKey, AuditEntry, AuthRequest, BrokerConfig, CreateApiKey, CreateAppToken, CreateInstance,
+    CreateRole, CreateServiceAccount, CreateTenant, CreateToken, CreateUser, Deleted, Health,
+    Instance, IntrospectRequest, Introspection, Org, OrgUpdate, Page, Problem, PublicKey,
+    RevocationFeed, Role, RoleDeleted, RoleGranted, Rotation, ServiceAccount,
+    ServiceAccountDeleted, Session, SetPassword, Tenant, Token, UpdateRole, User, UserUpdate,
+    WhoAmI,
 };
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -795,4 +797,225 @@ pub async fn revoke_app_token(
     st.sessions
         .forget_principal(&org, PrincipalKind::Application, &token.name);
     Ok(Json(token))
+}
+
+/// `?service_account=&instance=&status=` on API key lists.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ApiKeyQuery {
+    /// Items per page, 1-1000 [default: 100].
+    pub limit: Option<u32>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+    /// Only this service account's keys.
+    pub service_account: Option<String>,
+    /// Only keys for this instance.
+    pub instance: Option<String>,
+    /// `active`, `revoked` or `expired`.
+    pub status: Option<String>,
+}
+
+/// `?since=&limit=` on the revocation feed.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// `next_cursor` from the previous answer; absent: from the beginning.
+    pub since: Option<String>,
+    /// Entries per answer, 1-1000 [default: 1000].
+    pub limit: Option<u32>,
+}
+
+/// `POST /v1/orgs/{org}/service-accounts`.
+#[utoipa::path(post, path = "/v1/orgs/{org}/service-accounts", tag = "service-accounts", security(("bearer" = [])),
+    params(("org" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = CreateServiceAccount,
+    responses((status = 201, body = ServiceAccount), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_service_account(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs(org): PathArgs<String>,
+    Body(req): Body<CreateServiceAccount>,
+) -> ApiResult<(StatusCode, Json<ServiceAccount>)> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    let sa = blocking(move || Ok(cp.create_service_account_req(&req, now)?)).await?;
+    Ok((StatusCode::CREATED, Json(sa)))
+}
+
+/// `GET /v1/orgs/{org}/service-accounts`.
+#[utoipa::path(get, path = "/v1/orgs/{org}/service-accounts", tag = "service-accounts", security(("bearer" = [])),
+    params(("org" = String, Path), ListQuery),
+    responses((status = 200, body = Page<ServiceAccount>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn list_service_accounts(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs(org): PathArgs<String>,
+    QueryArgs(q): QueryArgs<ListQuery>,
+) -> ApiResult<Json<Page<ServiceAccount>>> {
+    let cp = st.plane(&caller, &org)?;
+    let items = read(|| Ok(cp.service_accounts_info()?))?;
+    paginate(items, |s| s.name.clone(), &q).map(Json)
+}
+
+/// `GET /v1/orgs/{org}/service-accounts/{name}`: with its roles and its keys.
+#[utoipa::path(get, path = "/v1/orgs/{org}/service-accounts/{name}", tag = "service-accounts", security(("bearer" = [])),
+    params(("org" = String, Path), ("name" = String, Path, description = "name or id")),
+    responses((status = 200, body = ServiceAccount), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_service_account(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, name)): PathArgs<(String, String)>,
+) -> ApiResult<Json<ServiceAccount>> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    read(|| Ok(cp.service_account_info(&name, now)?)).map(Json)
+}
+
+/// `DELETE /v1/orgs/{org}/service-accounts/{name}`: and every API key it owns (revoked
+/// into the feed first).
+#[utoipa::path(delete, path = "/v1/orgs/{org}/service-accounts/{name}", tag = "service-accounts", security(("bearer" = [])),
+    params(("org" = String, Path), ("name" = String, Path, description = "name or id")),
+    responses((status = 200, body = ServiceAccountDeleted), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn delete_service_account(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, name)): PathArgs<(String, String)>,
+) -> ApiResult<Json<ServiceAccountDeleted>> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    blocking(move || Ok(cp.delete_service_account_req(&name, now)?))
+        .await
+        .map(Json)
+}
+
+/// `POST /v1/orgs/{org}/apikeys`: a JWT for a service account and an instance, shown once.
+#[utoipa::path(post, path = "/v1/orgs/{org}/apikeys", tag = "apikeys", security(("bearer" = [])),
+    params(("org" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = CreateApiKey,
+    responses((status = 201, body = ApiKey), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_api_key(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs(org): PathArgs<String>,
+    Body(req): Body<CreateApiKey>,
+) -> ApiResult<(StatusCode, Json<ApiKey>)> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    let key = blocking(move || Ok(cp.create_api_key_req(&req, now)?)).await?;
+    Ok((StatusCode::CREATED, Json(key)))
+}
+
+/// `GET /v1/orgs/{org}/apikeys`: oldest first; revoked ones until purged.
+#[utoipa::path(get, path = "/v1/orgs/{org}/apikeys", tag = "apikeys", security(("bearer" = [])),
+    params(("org" = String, Path), ApiKeyQuery),
+    responses((status = 200, body = Page<ApiKey>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn list_api_keys(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs(org): PathArgs<String>,
+    QueryArgs(q): QueryArgs<ApiKeyQuery>,
+) -> ApiResult<Json<Page<ApiKey>>> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    let filter = crate::control::ApiKeyFilter {
+        service_account: q.service_account.clone(),
+        instance: q.instance.clone(),
+        status: q.status.clone(),
+    };
+    let items = read(|| Ok(cp.api_keys_info(&filter, now)?))?;
+    let page = ListQuery {
+        limit: q.limit,
+        cursor: q.cursor.clone(),
+        ..ListQuery::default()
+    };
+    paginate(
+        items,
+        |k| format!("{:020}/{}", k.created_at.max(0), k.id),
+        &page,
+    )
+    .map(Json)
+}
+
+/// `GET /v1/orgs/{org}/apikeys/{key}`: by name or id; never the key.
+#[utoipa::path(get, path = "/v1/orgs/{org}/apikeys/{key}", tag = "apikeys", security(("bearer" = [])),
+    params(("org" = String, Path), ("key" = String, Path, description = "name or id")),
+    responses((status = 200, body = ApiKey), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_api_key(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, key)): PathArgs<(String, String)>,
+) -> ApiResult<Json<ApiKey>> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    read(|| Ok(cp.api_key_info(&key, now)?)).map(Json)
+}
+
+/// `POST /v1/orgs/{org}/apikeys/{key}/revoke`: marks it revoked (kept, listed, purged after
+/// the retention period) and appends it to the revocation feed. Revoking a revoked key
+/// changes nothing (`x-already-revoked: true`).
+#[utoipa::path(post, path = "/v1/orgs/{org}/apikeys/{key}/revoke", tag = "apikeys", security(("bearer" = [])),
+    params(("org" = String, Path), ("key" = String, Path, description = "name or id")),
+    responses((status = 200, body = ApiKey), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn revoke_api_key(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, key)): PathArgs<(String, String)>,
+) -> ApiResult<([(&'static str, &'static str); 1], Json<ApiKey>)> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    let (key, revoked) = blocking(move || Ok(cp.revoke_api_key_req(&key, now)?)).await?;
+    let already = if revoked { "false" } else { "true" };
+    Ok(([("x-already-revoked", already)], Json(key)))
+}
+
+/// `DELETE /v1/orgs/{org}/apikeys/{key}`: revokes (into the feed) and removes it at once.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/apikeys/{key}", tag = "apikeys", security(("bearer" = [])),
+    params(("org" = String, Path), ("key" = String, Path, description = "name or id")),
+    responses((status = 200, body = ApiKey), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn delete_api_key(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs((org, key)): PathArgs<(String, String)>,
+) -> ApiResult<Json<ApiKey>> {
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    blocking(move || Ok(cp.delete_api_key_req(&key, now)?))
+        .await
+        .map(Json)
+}
+
+/// `GET /v1/orgs/{org}/revocations`: revoked JWTs (streaming tokens and API keys) in the
+/// order they were revoked, after `since`; poll with `next_cursor`.
+#[utoipa::path(get, path = "/v1/orgs/{org}/revocations", tag = "introspection", security(("bearer" = [])),
+    params(("org" = String, Path), FeedQuery),
+    responses((status = 200, body = RevocationFeed), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn revocations(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathArgs(org): PathArgs<String>,
+    QueryArgs(q): QueryArgs<FeedQuery>,
+) -> ApiResult<Json<RevocationFeed>> {
+    let cp = st.plane(&caller, &org)?;
+    let limit = q.limit.unwrap_or(MAX_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit {limit} is out of range: use 1 to {MAX_LIMIT}"
+        ))
+        .with_field("limit"));
+    }
+    read(|| Ok(cp.revocation_feed(q.since.as_deref(), limit as usize)?)).map(Json)
+}
+
+/// `POST /v1/introspect` (RFC 7662): whether a credential of the caller's org is active.
+/// Anything unknown, revoked, expired or malformed is `{"active": false}` with a `reason`.
+#[utoipa::path(post, path = "/v1/introspect", tag = "introspection", security(("bearer" = [])),
+    request_body(content = IntrospectRequest, description = "JSON, or form-encoded `token=…`"),
+    responses((status = 200, body = Introspection), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn introspect(
+    State(st): State<AppState>,
+    caller: Caller,
+    IntrospectBody(req): IntrospectBody,
+) -> ApiResult<Json<Introspection>> {
+    let org = caller.principal.org.clone();
+    let cp = st.plane(&caller, &org)?;
+    let now = (st.clock)();
+    read(|| Ok(cp.introspect_req(&req.token, now)?)).map(Json)
 }

@@ -1,6 +1,7 @@
 //! One integration-test binary: runs the real `tok` in temporary config and data
 //! dirs, plus library-level tests of the credentials module against a real keyring.
 
+mod apikeys_cli;
 mod backends;
 mod client_retry;
 mod common;
@@ -30,6 +31,7 @@ mod profile_config;
 mod prompt;
 mod roles_cli;
 mod server_api;
+mod server_apikeys;
 mod server_authz;
 mod server_cli;
 mod server_failure;

@@ -256,7 +256,9 @@ fn openapi_is_served_as_committed_and_every_documented_operation_is_routed() {
             .replace("{tenant}", "acme")
             .replace("{token}", "t1")
             .replace("{username}", ADMIN)
-            .replace("{role}", "Read Only User");
+            .replace("{role}", "Read Only User")
+            .replace("{name}", "nosuch-sa")
+            .replace("{key}", "nosuch-key");
         assert!(!path.contains('{'), "unsubstituted parameter in {template}");
         for method in item.as_object().expect("path item").keys() {
             let method: Method = method.to_uppercase().parse().expect("an HTTP method");
