@@ -227,9 +227,10 @@ impl Render for ApiKey {
     }
 }
 
-const BROKERS: &str = "Pulsar brokers check signatures and expiry only: they refuse this key \
-     before it expires only if they poll the revocation feed (GET /v1/orgs/{org}/revocations, \
-     `tok token revocations`); keep API keys short-lived where that matters";
+const BROKERS: &str = "Pulsar brokers check signatures and expiry only: they refuse a revoked \
+     key before it expires only if they poll the revocation feed (GET \
+     /v1/orgs/{org}/revocations, `tok token revocations`); keep API keys short-lived where that \
+     matters";
 
 pub fn run_service_account(ctx: &Ctx, cmd: ServiceAccountCommand) -> Result<()> {
     let api = ctx.api()?;
@@ -262,9 +263,11 @@ pub fn run_service_account(ctx: &Ctx, cmd: ServiceAccountCommand) -> Result<()> 
                 .map(|k| k.name.as_str())
                 .collect();
             let mut question = format!(
-                "Type the service account name '{}' to delete it and its {} API key(s)",
+                "Type the service account name '{}' to delete it and its {} API key(s) ({} not \
+                 revoked)",
                 sa.name,
-                keys.len()
+                keys.len(),
+                sa.apikey_count
             );
             if !recent.is_empty() {
                 question.push_str(&format!(
@@ -287,7 +290,7 @@ pub fn run_service_account(ctx: &Ctx, cmd: ServiceAccountCommand) -> Result<()> 
                 "deleted service account '{}' and {} API key(s)",
                 deleted.name, deleted.apikeys_deleted
             ));
-            if deleted.apikeys_deleted > 0 {
+            if sa.apikey_count > 0 {
                 ctx.out.warn(BROKERS);
             }
             if ctx.out.is_json() {

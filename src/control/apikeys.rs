@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use super::error::{ControlError, ControlResult};
 use super::model::{ApiKey, HOLDER_SERVICE_ACCOUNT, Revocation, ServiceAccount, Token};
 use super::policy::Action;
-use super::tokens::{check_lifetime, validate_token_name};
+use super::tokens::{check_lifetime, validate_credential_name};
 use super::{ControlPlane, Store, Tx, ids};
 use crate::duration::Expiry;
 
@@ -256,7 +256,7 @@ impl<S: Store> ControlPlane<S> {
             Some(n) => n.trim().to_string(),
             None => format!("{}-{}", sa.name, ids::random_hex(3)),
         };
-        validate_token_name(&name)?;
+        validate_credential_name("API key", &name)?;
         let signer = self.signer(&instance)?;
         let id = ids::new_id("key");
         let mut claims = Map::new();
@@ -364,8 +364,8 @@ impl<S: Store> ControlPlane<S> {
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
             let key = self.api_key_in(tx, name_or_id)?;
+            self.require_over_key(tx, &key, "delete")?;
             if key.revoked_at.is_none() {
-                self.require_over_key(tx, &key, "delete")?;
                 feed(tx, &org_id, &key.id, "apikey", now, key.expires_at)?;
             }
             tx.delete_api_key(&key.id)?;
@@ -375,7 +375,12 @@ impl<S: Store> ControlPlane<S> {
     }
 
     /// Nobody stops a key that may do more than they may.
-    fn require_over_key(&self, tx: &mut dyn Tx, key: &ApiKey, verb: &str) -> ControlResult<()> {
+    pub(super) fn require_over_key(
+        &self,
+        tx: &mut dyn Tx,
+        key: &ApiKey,
+        verb: &str,
+    ) -> ControlResult<()> {
         let roles = tx.roles_of(&self.org, HOLDER_SERVICE_ACCOUNT, &key.service_account_id)?;
         for role in &roles {
             self.require_within(

@@ -137,10 +137,15 @@ impl<S: Store> ControlPlane<S> {
         } else {
             format!("roles {}", self.grants.roles.join(", "))
         };
-        let next = if matches!(self.principal, Some((PrincipalKind::Application, _))) {
-            "application tokens are immutable: create another with the roles it needs"
-        } else {
-            "an administrator can grant another with `tok user grant-role`"
+        let next = match self.principal {
+            Some((PrincipalKind::Application, _)) => {
+                "application tokens are immutable: create another with the roles it needs"
+            }
+            Some((PrincipalKind::ServiceAccount, _)) => {
+                "a service account's roles are set when it is created: use a key of an \
+                 account that holds the role"
+            }
+            _ => "an administrator can grant another with `tok user grant-role`",
         };
         format!("it holds {held}; `tok role list` shows what each role grants; {next}")
     }

@@ -264,6 +264,7 @@ impl<S: Store> ControlPlane<S> {
                 self.audit_write(tx, &org_id, now, "tenant.delete", &t.name, Some("cascade"))?;
             }
             for k in &keys {
+                self.require_over_key(tx, k, "delete")?;
                 if k.revoked_at.is_none() {
                     super::apikeys::feed(tx, &org_id, &k.id, "apikey", now, k.expires_at)?;
                 }

@@ -117,19 +117,26 @@ impl<S: Store> ControlPlane<S> {
 
     fn introspect_app_token(&self, token: &str, now: i64) -> ControlResult<Introspection> {
         let pepper = self.master.get()?.pepper().to_vec();
+        if let Err(why) = opaque::check(Kind::Application, token) {
+            return Ok(inactive(format!("not a valid application token: {why}")));
+        }
+        // Whose it is first: another org's token, revoked or not, is as unknown as any.
+        let owner = self
+            .store
+            .read(|tx| tx.app_token_by_hash(&opaque::digest(&pepper, token)))?;
+        if owner.as_ref().is_none_or(|a| a.org != self.org) {
+            return Ok(inactive(
+                "unknown application token (never issued in this org)",
+            ));
+        }
         let (principal, due) = match auth::check_app_token(&self.store, &pepper, token, now) {
             Ok(ok) => ok,
             Err(e) => return Ok(inactive(e.to_string())),
         };
-        if principal.org != self.org {
-            return Ok(inactive("not a credential of this org"));
-        }
         if due {
             auth::touch_app_token(&self.store, &principal.id, now)?;
         }
-        let app = self
-            .store
-            .read(|tx| tx.app_token_by_hash(&opaque::digest(&pepper, token)))?;
+        let app = owner;
         Ok(Introspection {
             active: true,
             token_type: Some("application"),

@@ -34,6 +34,11 @@ pub struct CreatedToken {
 
 /// Token names: 1-64 of letters, digits, '-', '_' and '.'.
 pub fn validate_token_name(name: &str) -> ControlResult<()> {
+    validate_credential_name("token", name)
+}
+
+/// Names of tokens and API keys (`what` says which, in the message).
+pub fn validate_credential_name(what: &str, name: &str) -> ControlResult<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name
@@ -43,7 +48,7 @@ pub fn validate_token_name(name: &str) -> ControlResult<()> {
         Ok(())
     } else {
         Err(ControlError::invalid(format!(
-            "invalid token name '{name}': use 1-64 letters, digits, '-', '_' or '.'"
+            "invalid {what} name '{name}': use 1-64 letters, digits, '-', '_' or '.'"
         )))
     }
 }

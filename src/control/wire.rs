@@ -676,6 +676,13 @@ impl<S: Store> ControlPlane<S> {
                 "unknown status '{s}': use active, revoked or expired"
             )));
         }
+        // A filter naming what does not exist is a mistake, not an empty answer.
+        if let Some(sa) = &filter.service_account {
+            self.service_account(sa)?;
+        }
+        if let Some(instance) = &filter.instance {
+            self.store.read(|tx| self.instance_in(tx, instance))?;
+        }
         Ok(self
             .api_keys()?
             .into_iter()

@@ -1,11 +1,12 @@
 //! Authorization on every route of `tok server`, driven by the served OpenAPI document:
-//! each operation is public, open to any authenticated caller, or in [`cases`] with the
-//! action it needs — a new route in none of them fails the suite. For each case a caller
-//! holding every action but that one is refused (403 naming the action, nothing written),
-//! a caller holding only that action succeeds, and on a tenant's paths a caller holding
-//! the action on another tenant only gets the same 404 as for a tenant that does not
-//! exist. Also: 401 without a credential, another org's callers, tenant hiding in lists,
-//! and what a user holding no role may still do to itself.
+//! each operation is public, open to any authenticated caller, or in [`cases`] (or, when
+//! its path names no org, [`own_org_cases`]) with the action it needs — a new route in
+//! none of them fails the suite. For each case a caller holding every action but that one
+//! is refused (403 naming the action, nothing written), a caller holding only that action
+//! succeeds, and on a tenant's paths a caller holding the action on another tenant only
+//! gets the same 404 as for a tenant that does not exist. Also: 401 without a credential,
+//! another org's callers (and what introspection tells them), tenant hiding in lists, and
+//! what a user holding no role may still do to itself.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
@@ -244,7 +245,83 @@ fn cases() -> Vec<Case> {
             at(&format!("/users/{}/roles/{role}", fx.user(Some(&role))))
         }),
     ]);
+    // Creating a service account hands out its roles; creating, revoking or deleting a key
+    // or deleting an account takes what the account's roles grant: each account here holds
+    // only what the caller holds.
+    let sa = "/v1/orgs/{org}/service-accounts";
+    let sa1 = "/v1/orgs/{org}/service-accounts/{name}";
+    cases.extend([
+        case("GET", sa, "service-account-read", 200, |_, _| {
+            at("/service-accounts")
+        }),
+        case("POST", sa, "service-account-write", 201, |fx, held| {
+            at("/service-accounts")
+                .body(json!({"name": fx.name("sa"), "roles": [fx.grantable(held)]}))
+        }),
+        case("GET", sa1, "service-account-read", 200, |_, _| {
+            at("/service-accounts/sa1")
+        }),
+        // With a key: it goes with the account, and takes no other action.
+        case("DELETE", sa1, "service-account-write", 200, |fx, held| {
+            let account = fx.service_account_with(&fx.grantable(held));
+            fx.api_key_of(&account);
+            at(&format!("/service-accounts/{account}"))
+        }),
+    ]);
+    let k = "/v1/orgs/{org}/apikeys";
+    let k1 = "/v1/orgs/{org}/apikeys/{key}";
+    cases.extend([
+        case("GET", k, "apikey-read", 200, |_, _| at("/apikeys")),
+        case("POST", k, "apikey-write", 201, |fx, held| {
+            let account = fx.service_account_with(&fx.grantable(held));
+            at("/apikeys").body(json!({
+                "service_account": account,
+                "instance": "local",
+                "name": fx.name("key"),
+                "expires": "1d",
+            }))
+        }),
+        case("GET", k1, "apikey-read", 200, |_, _| at("/apikeys/key1")),
+        case("DELETE", k1, "apikey-write", 200, |fx, held| {
+            let account = fx.service_account_with(&fx.grantable(held));
+            at(&format!("/apikeys/{}", fx.api_key_of(&account)))
+        }),
+        case(
+            "POST",
+            "/v1/orgs/{org}/apikeys/{key}/revoke",
+            "apikey-write",
+            200,
+            |fx, held| {
+                let account = fx.service_account_with(&fx.grantable(held));
+                at(&format!("/apikeys/{}/revoke", fx.api_key_of(&account)))
+            },
+        ),
+        case(
+            "GET",
+            "/v1/orgs/{org}/revocations",
+            "introspect",
+            200,
+            |_, _| at("/revocations"),
+        ),
+    ]);
     cases
+}
+
+/// Operations with no `{org}` in their path: they act in the caller's own org, so
+/// [`Call::in_org`] cannot move them to another one. They are held to everything
+/// [`cases`] are held to but that, and [`an_operation_on_the_callers_own_org_never_reaches_another`]
+/// checks that they reach no other org.
+fn own_org_cases() -> Vec<Case> {
+    vec![Case {
+        method: "POST",
+        template: "/v1/introspect",
+        action: "introspect",
+        status: 200,
+        build: |fx, _| Call {
+            path: "/v1/introspect".into(),
+            body: Some(json!({"token": fx.jwt("acme")})),
+        },
+    }]
 }
 
 /// An action a caller holding every action but `action` holds (and may hand out).
@@ -266,7 +343,8 @@ struct Fixtures {
 
 impl Fixtures {
     /// Logs in as the administrator; makes tenants `acme` (with token `t1`) and `other`,
-    /// application token `app1` and custom role `reader`.
+    /// application token `app1`, custom role `reader`, and service account `sa1` (holding
+    /// Read Only User) with API key `key1`.
     fn new(server: &ServerProcess) -> Fixtures {
         let fx = Fixtures {
             admin: Api::admin(server),
@@ -287,6 +365,14 @@ impl Fixtures {
         fx.create(
             "/roles",
             json!({"name": "reader", "actions": ["org-read"], "resources": [ORG_DRN]}),
+        );
+        fx.create(
+            "/service-accounts",
+            json!({"name": "sa1", "roles": ["Read Only User"]}),
+        );
+        fx.create(
+            "/apikeys",
+            json!({"service_account": "sa1", "instance": "local", "name": "key1"}),
         );
         fx
     }
@@ -313,6 +399,33 @@ impl Fixtures {
         self.create(
             &format!("/tenants/{tenant}/tokens"),
             json!({"name": name, "expires": "1d"}),
+        );
+        name
+    }
+
+    /// A new streaming token of `tenant`: the JWT itself.
+    fn jwt(&self, tenant: &str) -> String {
+        let name = self.name("jwt");
+        let created = self.create(
+            &format!("/tenants/{tenant}/tokens"),
+            json!({"name": name, "expires": "1d"}),
+        );
+        created["token"].as_str().unwrap().to_string()
+    }
+
+    /// A service account holding `role`.
+    fn service_account_with(&self, role: &str) -> String {
+        let name = self.name("sa");
+        self.create("/service-accounts", json!({"name": name, "roles": [role]}));
+        name
+    }
+
+    /// A new API key (on instance `local`) of `account`: its name.
+    fn api_key_of(&self, account: &str) -> String {
+        let name = self.name("key");
+        self.create(
+            "/apikeys",
+            json!({"service_account": account, "instance": "local", "name": name, "expires": "1d"}),
         );
         name
     }
@@ -479,7 +592,9 @@ fn sample_path(template: &str) -> String {
         .replace("{tenant}", "acme")
         .replace("{token}", "t1")
         .replace("{username}", ADMIN)
-        .replace("{role}", "Read Only User");
+        .replace("{role}", "Read Only User")
+        .replace("{name}", "sa1")
+        .replace("{key}", "key1");
     assert!(!path.contains('{'), "unsubstituted parameter in {template}");
     path
 }
@@ -500,7 +615,7 @@ fn every_documented_operation_is_classified_and_needs_a_credential_unless_public
             documented.insert((method.to_uppercase(), template.clone()), secured);
         }
     }
-    let cases = cases();
+    let cases: Vec<Case> = cases().into_iter().chain(own_org_cases()).collect();
     let mut classified = BTreeSet::new();
     let table = cases.iter().map(|c| (c.method, c.template));
     for (method, template) in table.chain(PUBLIC).chain(AUTHENTICATED) {
@@ -518,8 +633,9 @@ fn every_documented_operation_is_classified_and_needs_a_credential_unless_public
     assert!(
         unclassified.is_empty(),
         "operations with no authorization case: {unclassified:?}. Add each to `cases()` in \
-         tests/cli/server_authz.rs with the action it requires (or to PUBLIC / AUTHENTICATED \
-         if it truly needs none), and make its handler check it"
+         tests/cli/server_authz.rs with the action it requires (`own_org_cases()` if its path \
+         names no org; PUBLIC / AUTHENTICATED if it truly needs none), and make its handler \
+         check it"
     );
     let gone: Vec<String> = classified
         .iter()
@@ -584,7 +700,7 @@ fn every_operation_refuses_a_caller_without_its_action_and_serves_one_with_only_
     let env = TestEnv::new();
     let server = env.start_server(&[]);
     let fx = Fixtures::new(&server);
-    let cases = cases();
+    let cases: Vec<Case> = cases().into_iter().chain(own_org_cases()).collect();
     let every = fx.every_action();
 
     // Application tokens as callers (no Argon2 per principal): for each action, one
@@ -803,27 +919,7 @@ fn a_caller_of_another_org_finds_nothing_of_this_one() {
     let env = TestEnv::new();
     let server = env.start_server(&[]);
     let fx = Fixtures::new(&server);
-    let out = env.run_stdin(
-        &[
-            "server",
-            "init",
-            "--database",
-            &format!("sqlite://{}", server.database.display()),
-            "--master-key-file",
-            &path_str(&server.master_key_file),
-            "--org",
-            "beta",
-            "--instance",
-            "beta",
-            "--admin",
-            "bob",
-            "--password-stdin",
-        ],
-        PASSWORD,
-    );
-    expect_exit(&out, 0);
-    // Organization Administrator of beta, by password login.
-    let bob = Api::user(&server, "bob", PASSWORD);
+    let bob = org_beta(&env, &server);
     bob.get("/v1/orgs/beta").expect(200);
     let anonymous = Api::anonymous(&server);
     anonymous
@@ -873,6 +969,186 @@ fn a_caller_of_another_org_finds_nothing_of_this_one() {
     assert_none_failed(&failures);
 }
 
+/// Adds org `beta` (instance `beta`) to `server`'s database, with administrator `bob`;
+/// returns bob, logged in (Organization Administrator of beta).
+fn org_beta(env: &TestEnv, server: &ServerProcess) -> Api {
+    let out = env.run_stdin(
+        &[
+            "server",
+            "init",
+            "--database",
+            &format!("sqlite://{}", server.database.display()),
+            "--master-key-file",
+            &path_str(&server.master_key_file),
+            "--org",
+            "beta",
+            "--instance",
+            "beta",
+            "--admin",
+            "bob",
+            "--password-stdin",
+        ],
+        PASSWORD,
+    );
+    expect_exit(&out, 0);
+    Api::user(server, "bob", PASSWORD)
+}
+
+#[test]
+fn an_operation_on_the_callers_own_org_never_reaches_another() {
+    let covered = ["POST /v1/introspect"];
+    let listed: Vec<String> = own_org_cases()
+        .iter()
+        .map(|c| format!("{} {}", c.method, c.template))
+        .collect();
+    assert_eq!(
+        listed, covered,
+        "an operation of own_org_cases() this test does not check yet"
+    );
+
+    let env = TestEnv::new();
+    let server = env.start_server(&[]);
+    let fx = Fixtures::new(&server);
+    let bob = org_beta(&env, &server);
+    let introspect = |api: &Api, token: &str| {
+        let reply = api.post("/v1/introspect", &json!({"token": token}));
+        reply.expect(200);
+        reply.json()
+    };
+
+    // One credential of each kind in each org.
+    let app = fx.create("/tokens", json!({"name": "app-x", "roles": ["reader"]}));
+    let key = fx.create(
+        "/apikeys",
+        json!({"service_account": "sa1", "instance": "local", "name": "key-x"}),
+    );
+    let local = [
+        ("a streaming token", fx.jwt("acme")),
+        ("an API key", key["key"].as_str().unwrap().to_string()),
+        (
+            "an application token",
+            app["token"].as_str().unwrap().to_string(),
+        ),
+        ("a session token", fx.admin.token.clone().unwrap()),
+    ];
+    bob.create(
+        "/v1/orgs/beta/tenants",
+        &json!({"name": "b", "instance": "beta"}),
+    );
+    let beta_jwt = bob.create("/v1/orgs/beta/tenants/b/tokens", &json!({"expires": "1d"}));
+    let beta = [
+        (
+            "a streaming token",
+            beta_jwt["token"].as_str().unwrap().to_string(),
+        ),
+        ("a session token", bob.token.clone().unwrap()),
+    ];
+
+    // Each is active to its own org and to nobody else: no field of it leaks.
+    let mut failures = Vec::new();
+    for (asker, own, others, theirs) in [
+        (&fx.admin, &local[..], &beta[..], "beta's"),
+        (&bob, &beta[..], &local[..], "local's"),
+    ] {
+        for (what, token) in own {
+            if introspect(asker, token)["active"] != true {
+                failures.push(format!("{what} is not active to its own org"));
+            }
+        }
+        for (what, token) in others {
+            let answer = introspect(asker, token);
+            let fields: BTreeSet<&str> = answer
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            if answer["active"] != false || !fields.is_subset(&["active", "reason"].into()) {
+                failures.push(format!(
+                    "{theirs} {what}, introspected in another org: {answer}"
+                ));
+            }
+        }
+    }
+    assert_none_failed(&failures);
+
+    // An org-wide action: granted on a tenant only, it is refused.
+    let scoped = fx.principal(
+        &server,
+        "acme-introspect",
+        &["introspect"],
+        &format!("{ORG_DRN}:tenant:acme"),
+    );
+    scoped
+        .post("/v1/introspect", &json!({"token": fx.jwt("acme")}))
+        .problem(403, "forbidden");
+
+    // Nothing of local was changed by beta's administrator.
+    let by_bob: Vec<Value> = audit(&fx.admin, ORG)
+        .into_iter()
+        .filter(|a| a["actor"] == "user:bob")
+        .collect();
+    assert!(by_bob.is_empty(), "user:bob changed org local: {by_bob:?}");
+}
+
+#[test]
+fn introspection_tells_another_orgs_caller_nothing_of_a_revoked_credential() {
+    let env = TestEnv::new();
+    let server = env.start_server(&[]);
+    let fx = Fixtures::new(&server);
+    let bob = org_beta(&env, &server);
+    // Revoked credentials of beta's, asked about in local: nothing of them may show, not
+    // even in the reason (their names, when they were revoked).
+    let app = bob.create(
+        "/v1/orgs/beta/tokens",
+        &json!({"name": "beta-secret-app", "roles": ["Read Only User"]}),
+    );
+    bob.delete("/v1/orgs/beta/tokens/beta-secret-app")
+        .expect(200);
+    bob.create(
+        "/v1/orgs/beta/tenants",
+        &json!({"name": "b", "instance": "beta"}),
+    );
+    let jwt = bob.create(
+        "/v1/orgs/beta/tenants/b/tokens",
+        &json!({"name": "beta-secret-jwt", "expires": "1d"}),
+    );
+    bob.delete("/v1/orgs/beta/tenants/b/tokens/beta-secret-jwt")
+        .expect(200);
+    bob.create(
+        "/v1/orgs/beta/service-accounts",
+        &json!({"name": "beta-secret-sa", "roles": ["Read Only User"]}),
+    );
+    let key = bob.create(
+        "/v1/orgs/beta/apikeys",
+        &json!({"service_account": "beta-secret-sa", "name": "beta-secret-key"}),
+    );
+    bob.send(
+        Method::POST,
+        "/v1/orgs/beta/apikeys/beta-secret-key/revoke",
+        None,
+        &[],
+    )
+    .expect(200);
+    let mut failures = Vec::new();
+    for (what, token) in [
+        ("a revoked application token", &app["token"]),
+        ("a revoked streaming token", &jwt["token"]),
+        ("a revoked API key", &key["key"]),
+    ] {
+        let token = token.as_str().unwrap();
+        let reply = fx.admin.post("/v1/introspect", &json!({"token": token}));
+        reply.expect(200);
+        let answer = reply.json();
+        let reason = answer["reason"].as_str().unwrap_or_default();
+        if answer["active"] != false || reason.contains("beta-secret") || reason.contains("revoked")
+        {
+            failures.push(format!("beta's {what}, introspected in local: {answer}"));
+        }
+    }
+    assert_none_failed(&failures);
+}
+
 #[test]
 fn a_user_holding_no_role_may_only_read_itself_change_its_password_and_log_out() {
     let env = TestEnv::new();
@@ -890,7 +1166,7 @@ fn a_user_holding_no_role_may_only_read_itself_change_its_password_and_log_out()
 
     // Every operation that needs an action is refused, on what exists.
     let mut failures = Vec::new();
-    for case in cases() {
+    for case in cases().into_iter().chain(own_org_cases()) {
         let call = (case.build)(&fx, "org-read");
         let reply = send(&nora, case.method, &call);
         note(
