@@ -314,6 +314,6 @@ impl Api for Embedded {
         Ok(self.revocation_feed(since, limit as usize)?)
     }
     fn introspect(&self, token: &str) -> Result<model::Introspection> {
-        Ok(self.introspect_req(token, now())?)
+        Ok(self.introspect_req(token, now(), None)?)
     }
 }

@@ -1853,3 +1853,31 @@ fn a_random_history_keeps_every_invariant() {
         );
     }
 }
+
+#[test]
+fn a_remembered_signature_never_hides_an_expiry_or_a_revocation() {
+    let dir = scratch();
+    let cp = owner(&dir);
+    account(&cp, "ci", &[READER]);
+    let k = key(&cp, "ci", "k", Expiry::At(NOW + DAY), NOW);
+    let cache = introspect::IssuedCache::new(std::time::Duration::from_secs(300));
+    let with = |now: i64| cp.introspect_with(&k.jwt, now, Some(&cache)).unwrap();
+    assert!(with(NOW + 1).active, "verified, and remembered");
+    assert!(with(NOW + 2).active, "from the cache");
+    assert_inactive(&with(NOW + DAY + LEEWAY), "expired");
+    assert!(with(NOW + 3).active, "the entry is still there");
+    cp.revoke_api_key("k", NOW + 4).unwrap();
+    assert_inactive(&with(NOW + 5), "revoked");
+    // A token that fails verification is never remembered.
+    let tampered = format!("{}x", k.jwt);
+    assert!(
+        !cp.introspect_with(&tampered, NOW + 6, Some(&cache))
+            .unwrap()
+            .active
+    );
+    assert!(
+        !cp.introspect_with(&tampered, NOW + 7, Some(&cache))
+            .unwrap()
+            .active
+    );
+}

@@ -8,7 +8,9 @@
 
 use aws_lc_rs::digest;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use super::auth::{self, LAST_USED_GRANULARITY, Principal};
 use super::error::{ControlError, ControlResult};
@@ -24,6 +26,12 @@ use crate::keys;
 
 /// Seconds of clock skew tolerated on `exp` and `nbf`.
 const LEEWAY: i64 = 30;
+
+/// What a verified JWT's id names, with the roles it carries.
+enum Found {
+    Token(Token, Vec<Role>),
+    Key(ApiKey, Vec<Role>),
+}
 
 /// The answer: RFC 7662's fields, plus `reason` when inactive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,6 +85,16 @@ fn roles_scope(roles: &[Role]) -> Option<String> {
 impl<S: Store> ControlPlane<S> {
     /// Introspects `token` at `now` for a caller holding `introspect`.
     pub fn introspect(&self, token: &str, now: i64) -> ControlResult<Introspection> {
+        self.introspect_with(token, now, None)
+    }
+
+    /// [`Self::introspect`], remembering verified JWTs in `cache` (a server's).
+    pub fn introspect_with(
+        &self,
+        token: &str,
+        now: i64,
+        cache: Option<&IssuedCache>,
+    ) -> ControlResult<Introspection> {
         self.require_org(Action::Introspect)?;
         let token = token.trim();
         if opaque::is_kind(Kind::Session, token) {
@@ -84,7 +102,7 @@ impl<S: Store> ControlPlane<S> {
         } else if opaque::is_kind(Kind::Application, token) {
             self.introspect_app_token(token, now)
         } else {
-            self.introspect_jwt(token, now)
+            self.introspect_jwt(token, now, cache)
         }
     }
 
@@ -149,8 +167,13 @@ impl<S: Store> ControlPlane<S> {
         })
     }
 
-    fn introspect_jwt(&self, token: &str, now: i64) -> ControlResult<Introspection> {
-        let issued = match verify_issued(&self.store, &self.master, token, now)? {
+    fn introspect_jwt(
+        &self,
+        token: &str,
+        now: i64,
+        cache: Option<&IssuedCache>,
+    ) -> ControlResult<Introspection> {
+        let issued = match verify_issued_cached(&self.store, &self.master, token, now, cache)? {
             Ok(issued) => issued,
             Err(reason) => return Ok(inactive(reason)),
         };
@@ -170,11 +193,32 @@ impl<S: Store> ControlPlane<S> {
             jti: Some(issued.jti.clone()),
             ..Introspection::default()
         };
-        if let Some((t, _)) = self.store.read(|tx| tx.token_by_id(&issued.jti))? {
-            return self.streaming_answer(t, &issued.hash, base, now);
-        }
-        if let Some((k, _)) = self.store.read(|tx| tx.api_key_by_id(&issued.jti))? {
-            return self.api_key_answer(k, &issued.hash, base, now);
+        // One read transaction for the credential and its roles; ids say what they are
+        // (`tok_…`, `key_…`), so one lookup, not two.
+        let found = self.store.read(|tx| {
+            if !issued.jti.starts_with("key_")
+                && let Some((t, _)) = tx.token_by_id(&issued.jti)?
+            {
+                let roles = tx.roles_of(&self.org, HOLDER_STREAMING_TOKEN, &t.id)?;
+                return Ok(Some(Found::Token(t, roles)));
+            }
+            if !issued.jti.starts_with("tok_")
+                && let Some((k, _)) = tx.api_key_by_id(&issued.jti)?
+            {
+                let roles =
+                    tx.roles_of(&self.org, HOLDER_SERVICE_ACCOUNT, &k.service_account_id)?;
+                return Ok(Some(Found::Key(k, roles)));
+            }
+            Ok(None)
+        })?;
+        match found {
+            Some(Found::Token(t, roles)) => {
+                return self.streaming_answer(t, &roles, &issued.hash, base, now);
+            }
+            Some(Found::Key(k, roles)) => {
+                return self.api_key_answer(k, &roles, &issued.hash, base, now);
+            }
+            None => {}
         }
         Ok(inactive(
             "no token or API key with this id (deleted, purged, or never issued here)",
@@ -184,6 +228,7 @@ impl<S: Store> ControlPlane<S> {
     fn streaming_answer(
         &self,
         t: Token,
+        roles: &[Role],
         hash: &[u8],
         base: Introspection,
         now: i64,
@@ -202,10 +247,7 @@ impl<S: Store> ControlPlane<S> {
         {
             self.store.write(|tx| tx.touch_token(&t.id, now))?;
         }
-        let roles = self
-            .store
-            .read(|tx| tx.roles_of(&self.org, HOLDER_STREAMING_TOKEN, &t.id))?;
-        let scoped = effective_permissions(&roles, &self.org, &t.tenant);
+        let scoped = effective_permissions(roles, &self.org, &t.tenant);
         Ok(Introspection {
             token_type: Some("streaming"),
             tenant: Some(t.tenant),
@@ -217,6 +259,7 @@ impl<S: Store> ControlPlane<S> {
     fn api_key_answer(
         &self,
         k: ApiKey,
+        roles: &[Role],
         hash: &[u8],
         base: Introspection,
         now: i64,
@@ -235,13 +278,10 @@ impl<S: Store> ControlPlane<S> {
         {
             self.store.write(|tx| tx.touch_api_key(&k.id, now))?;
         }
-        let roles = self
-            .store
-            .read(|tx| tx.roles_of(&self.org, HOLDER_SERVICE_ACCOUNT, &k.service_account_id))?;
         Ok(Introspection {
             token_type: Some("apikey"),
             service_account: Some(k.service_account),
-            scope: roles_scope(&roles),
+            scope: roles_scope(roles),
             ..base
         })
     }
@@ -249,6 +289,7 @@ impl<S: Store> ControlPlane<S> {
 
 /// A JWT whose signature, audience and expiry check out against the instance key its `kid`
 /// names: what it claims, and where it was issued.
+#[derive(Debug, Clone)]
 pub struct Issued {
     pub org: String,
     pub audience: String,
@@ -257,6 +298,88 @@ pub struct Issued {
     pub jti: String,
     /// SHA-256 of the JWT, as stored with the token or key.
     pub hash: Vec<u8>,
+}
+
+/// JWTs whose signature checked out recently, by SHA-256, so that a gateway introspecting
+/// (or a client presenting) the same token again does not pay for the signature again. A
+/// signature that verified once always will; what can change is checked on every use: the
+/// expiry against the clock, and the `jti` against the store (revoked, deleted).
+pub struct IssuedCache {
+    ttl: std::time::Duration,
+    entries: Mutex<HashMap<Vec<u8>, Remembered>>,
+}
+
+/// A verified JWT and when it was verified.
+type Remembered = (Arc<Issued>, Instant);
+
+/// How long a verified JWT is remembered unless told otherwise.
+pub const ISSUED_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+/// Entries kept before stale ones are swept out (and all, if none is stale).
+const ISSUED_CACHE_MAX: usize = 100_000;
+
+impl IssuedCache {
+    pub fn new(ttl: std::time::Duration) -> IssuedCache {
+        IssuedCache {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, hash: &[u8], now: Instant) -> Option<Arc<Issued>> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(hash)
+            .filter(|(_, at)| now.saturating_duration_since(*at) < self.ttl)
+            .map(|(issued, _)| Arc::clone(issued))
+    }
+
+    fn put(&self, issued: Arc<Issued>, now: Instant) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        if entries.len() >= ISSUED_CACHE_MAX {
+            let ttl = self.ttl;
+            entries.retain(|_, (_, at)| now.saturating_duration_since(*at) < ttl);
+            if entries.len() >= ISSUED_CACHE_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(issued.hash.clone(), (issued, now));
+    }
+}
+
+/// [`verify_issued`] through `cache`: a token seen within its TTL skips the signature; its
+/// expiry is checked against `now` all the same.
+pub fn verify_issued_cached<S: Store>(
+    store: &S,
+    master: &MasterKey,
+    token: &str,
+    now: i64,
+    cache: Option<&IssuedCache>,
+) -> ControlResult<Result<Arc<Issued>, String>> {
+    let Some(cache) = cache else {
+        return Ok(verify_issued(store, master, token, now)?.map(Arc::new));
+    };
+    let hash = digest::digest(&digest::SHA256, token.as_bytes());
+    if let Some(issued) = cache.get(hash.as_ref(), Instant::now()) {
+        if let Some(exp) = issued.expires_at
+            && now >= exp + LEEWAY
+        {
+            return Ok(Err(format!(
+                "the token expired at {}",
+                crate::duration::rfc3339(exp).unwrap_or_default()
+            )));
+        }
+        return Ok(Ok(issued));
+    }
+    let verified = verify_issued(store, master, token, now)?.map(Arc::new);
+    if let Ok(issued) = &verified {
+        cache.put(Arc::clone(issued), Instant::now());
+    }
+    Ok(verified)
 }
 
 /// Verifies a JWT against the signing key its header names; `Err(reason)` when it is not
@@ -333,12 +456,23 @@ pub fn check_api_key<S: Store>(
     token: &str,
     now: i64,
 ) -> ControlResult<(Principal, Option<String>)> {
+    check_api_key_with(store, master, token, now, None)
+}
+
+/// [`check_api_key`], remembering verified JWTs in `cache` (a server's).
+pub fn check_api_key_with<S: Store>(
+    store: &S,
+    master: &MasterKey,
+    token: &str,
+    now: i64,
+    cache: Option<&IssuedCache>,
+) -> ControlResult<(Principal, Option<String>)> {
     let refused = |code: &'static str, message: String| ControlError::Unauthenticated {
         code,
         message,
         hint: Some("run `tok login`, or use a valid API key or application token".into()),
     };
-    let issued = verify_issued(store, master, token, now)?.map_err(|why| {
+    let issued = verify_issued_cached(store, master, token, now, cache)?.map_err(|why| {
         refused(
             "invalid_token",
             format!("the credential is not valid: {why}"),

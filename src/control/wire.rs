@@ -745,7 +745,12 @@ impl<S: Store> ControlPlane<S> {
         })
     }
 
-    pub fn introspect_req(&self, token: &str, now: i64) -> ControlResult<model::Introspection> {
-        self.introspect(token, now).map(Into::into)
+    pub fn introspect_req(
+        &self,
+        token: &str,
+        now: i64,
+        cache: Option<&super::introspect::IssuedCache>,
+    ) -> ControlResult<model::Introspection> {
+        self.introspect_with(token, now, cache).map(Into::into)
     }
 }

@@ -98,7 +98,8 @@ async fn check(state: &AppState, token: &str) -> Result<Principal, ApiError> {
     if looks_like_jwt(token) {
         let (principal, due) = super::read(|| {
             let master = state.plane.master();
-            introspect::check_api_key(&state.store, master, token, now).map_err(ApiError::from)
+            introspect::check_api_key_with(&state.store, master, token, now, Some(&state.issued))
+                .map_err(ApiError::from)
         })?;
         if let Some(key_id) = due {
             let st = state.clone();

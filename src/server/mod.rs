@@ -53,6 +53,8 @@ pub struct Inner {
     pub sessions: SessionCache,
     /// Seconds a revoked API key stays listed before the purge removes it.
     pub apikey_retention: i64,
+    /// JWTs whose signature verified recently (introspection, API keys as bearer tokens).
+    pub issued: crate::control::introspect::IssuedCache,
 }
 
 impl Deref for AppState {
@@ -81,6 +83,9 @@ impl AppState {
             clock: crate::duration::now,
             sessions: SessionCache::new(session_cache),
             apikey_retention: crate::control::apikeys::DEFAULT_RETENTION_SECS,
+            issued: crate::control::introspect::IssuedCache::new(
+                crate::control::introspect::ISSUED_CACHE_TTL,
+            ),
         }))
     }
 

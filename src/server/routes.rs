@@ -1017,5 +1017,5 @@ pub async fn introspect(
     let org = caller.principal.org.clone();
     let cp = st.plane(&caller, &org)?;
     let now = (st.clock)();
-    read(|| Ok(cp.introspect_req(&req.token, now)?)).map(Json)
+    read(|| Ok(cp.introspect_req(&req.token, now, Some(&st.issued))?)).map(Json)
 }
