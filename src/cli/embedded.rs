@@ -314,6 +314,11 @@ impl Api for Embedded {
         Ok(self.revocation_feed(since, limit as usize)?)
     }
     fn introspect(&self, token: &str) -> Result<model::Introspection> {
-        Ok(self.introspect_req(token, now(), None)?)
+        let now = now();
+        let (answer, touch) = self.introspect_req(token, now, None)?;
+        if let Some(touch) = touch {
+            touch.apply(self.store(), now)?;
+        }
+        Ok(answer)
     }
 }

@@ -133,8 +133,8 @@ pub enum Command {
     Logout,
     /// Show who the profile acts as: principal, org, server, roles, session expiry
     #[command(after_long_help = "\
-JSON fields (-o json): principal, kind (user, application or local), org, server (null when
-embedded), roles, expires_at (null when embedded), max_expires_at.")]
+JSON fields (-o json): principal, kind (user, application, service-account or local), org,
+server (null when embedded), roles, expires_at (null when embedded), max_expires_at.")]
     Whoami,
     /// Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)
     #[command(subcommand)]

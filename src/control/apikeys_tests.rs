@@ -1069,7 +1069,9 @@ fn check_api_key_authenticates_the_service_account_with_its_roles() {
     assert_eq!(due.as_deref(), Some(k.record.id.as_str()));
 
     // The use is written by the caller, at most once a minute.
-    introspect::touch_api_key(cp.store(), &k.record.id, NOW + 1).unwrap();
+    introspect::Touch::ApiKey(k.record.id.clone())
+        .apply(cp.store(), NOW + 1)
+        .unwrap();
     assert_eq!(cp.api_key("k").unwrap().last_used_at, Some(NOW + 1));
     let due_at = |now: i64| {
         check_api_key(cp.store(), cp.master(), &k.jwt, now)
@@ -1602,7 +1604,8 @@ impl Sim {
                 assert_eq!(p.expires_at, k.record.expires_at, "{}", self.ctx());
                 assert_eq!(is_due.is_some(), due(k.last_used_at, now), "{}", self.ctx());
                 if let Some(id) = is_due {
-                    introspect::touch_api_key(self.cp.store(), &id, now)
+                    introspect::Touch::ApiKey(id.clone())
+                        .apply(self.cp.store(), now)
                         .unwrap_or_else(|e| panic!("{}: {e}", self.ctx()));
                     self.keys[i].last_used_at = Some(now);
                 }

@@ -52,6 +52,28 @@ pub struct Introspection {
     pub scope: Option<String>,
     /// Why it is not active (for the authenticated caller only).
     pub reason: Option<String>,
+    /// A use to write down (`last_used_at`), when one is due: left to the caller so that
+    /// a server can write it off the request's path.
+    pub touch: Option<Touch>,
+}
+
+/// A credential whose `last_used_at` is due to be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Touch {
+    Token(String),
+    ApiKey(String),
+    Application(String),
+}
+
+impl Touch {
+    /// Writes the use down (never moving `last_used_at` back).
+    pub fn apply<S: Store>(&self, store: &S, now: i64) -> ControlResult<()> {
+        store.write(|tx| match self {
+            Touch::Token(id) => tx.touch_token(id, now),
+            Touch::ApiKey(id) => tx.touch_api_key(id, now),
+            Touch::Application(id) => tx.touch_app_token(id, now),
+        })
+    }
 }
 
 fn inactive(reason: impl Into<String>) -> Introspection {
@@ -83,12 +105,18 @@ fn roles_scope(roles: &[Role]) -> Option<String> {
 }
 
 impl<S: Store> ControlPlane<S> {
-    /// Introspects `token` at `now` for a caller holding `introspect`.
+    /// Introspects `token` at `now` for a caller holding `introspect`, and writes down the
+    /// use.
     pub fn introspect(&self, token: &str, now: i64) -> ControlResult<Introspection> {
-        self.introspect_with(token, now, None)
+        let answer = self.introspect_with(token, now, None)?;
+        if let Some(touch) = &answer.touch {
+            touch.apply(&self.store, now)?;
+        }
+        Ok(answer)
     }
 
-    /// [`Self::introspect`], remembering verified JWTs in `cache` (a server's).
+    /// [`Self::introspect`] with reads only: verified JWTs remembered in `cache` (a
+    /// server's), and the use to write down left in the answer's `touch`.
     pub fn introspect_with(
         &self,
         token: &str,
@@ -151,11 +179,9 @@ impl<S: Store> ControlPlane<S> {
             Ok(ok) => ok,
             Err(e) => return Ok(inactive(e.to_string())),
         };
-        if due {
-            auth::touch_app_token(&self.store, &principal.id, now)?;
-        }
         let app = owner;
         Ok(Introspection {
+            touch: due.then(|| Touch::Application(principal.id.clone())),
             active: true,
             token_type: Some("application"),
             sub: Some(principal.name.clone()),
@@ -242,13 +268,13 @@ impl<S: Store> ControlPlane<S> {
                 crate::duration::rfc3339(at).unwrap_or_default()
             )));
         }
-        if t.last_used_at
+        let touch = t
+            .last_used_at
             .is_none_or(|at| now - at >= LAST_USED_GRANULARITY)
-        {
-            self.store.write(|tx| tx.touch_token(&t.id, now))?;
-        }
+            .then(|| Touch::Token(t.id.clone()));
         let scoped = effective_permissions(roles, &self.org, &t.tenant);
         Ok(Introspection {
+            touch,
             token_type: Some("streaming"),
             tenant: Some(t.tenant),
             scope: scope(&scoped),
@@ -273,12 +299,12 @@ impl<S: Store> ControlPlane<S> {
                 crate::duration::rfc3339(at).unwrap_or_default()
             )));
         }
-        if k.last_used_at
+        let touch = k
+            .last_used_at
             .is_none_or(|at| now - at >= LAST_USED_GRANULARITY)
-        {
-            self.store.write(|tx| tx.touch_api_key(&k.id, now))?;
-        }
+            .then(|| Touch::ApiKey(k.id.clone()));
         Ok(Introspection {
+            touch,
             token_type: Some("apikey"),
             service_account: Some(k.service_account),
             scope: roles_scope(roles),
@@ -518,9 +544,4 @@ pub fn check_api_key_with<S: Store>(
         grants: Arc::new(auth::grants_of(&roles)),
     };
     Ok((principal, due))
-}
-
-/// Writes down a use of an API key.
-pub fn touch_api_key<S: Store>(store: &S, id: &str, now: i64) -> ControlResult<()> {
-    store.write(|tx| tx.touch_api_key(id, now))
 }

@@ -745,12 +745,15 @@ impl<S: Store> ControlPlane<S> {
         })
     }
 
+    /// The answer, and the use it leaves to write down (reads only).
     pub fn introspect_req(
         &self,
         token: &str,
         now: i64,
         cache: Option<&super::introspect::IssuedCache>,
-    ) -> ControlResult<model::Introspection> {
-        self.introspect_with(token, now, cache).map(Into::into)
+    ) -> ControlResult<(model::Introspection, Option<super::introspect::Touch>)> {
+        let mut answer = self.introspect_with(token, now, cache)?;
+        let touch = answer.touch.take();
+        Ok((answer.into(), touch))
     }
 }

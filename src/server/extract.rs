@@ -13,7 +13,21 @@ use serde::de::DeserializeOwned;
 use super::AppState;
 use super::error::ApiError;
 use crate::control::auth::{self, Principal};
+use crate::control::introspect::Touch;
 use crate::control::{introspect, opaque};
+
+/// Writes down a credential's use (`last_used_at`, due at most once a minute) on a blocking
+/// thread. A failure is logged, never the request's: the use of a credential is a record,
+/// not a condition of the request.
+pub async fn record_use(state: &AppState, touch: Touch, now: i64) {
+    let st = state.clone();
+    let done = tokio::task::spawn_blocking(move || touch.apply(&st.store, now)).await;
+    match done {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "recording a credential's use failed"),
+        Err(_) => tracing::warn!("recording a credential's use failed: the worker thread failed"),
+    }
+}
 
 /// Three dot-separated parts, the first starting like a JSON object in base64url (`eyJ`).
 fn looks_like_jwt(token: &str) -> bool {
@@ -83,15 +97,7 @@ async fn check(state: &AppState, token: &str) -> Result<Principal, ApiError> {
             auth::check_app_token(&state.store, &state.pepper, token, now).map_err(ApiError::from)
         })?;
         if due {
-            // Written in the background: a busy database delays the record of the use,
-            // never the request. Concurrent requests may each write once (idempotent).
-            let st = state.clone();
-            let id = principal.id.clone();
-            tokio::task::spawn_blocking(move || {
-                if let Err(e) = auth::touch_app_token(&st.store, &id, now) {
-                    tracing::warn!(error = %e, "recording an application token's use failed");
-                }
-            });
+            record_use(state, Touch::Application(principal.id.clone()), now).await;
         }
         return Ok(principal);
     }
@@ -102,12 +108,7 @@ async fn check(state: &AppState, token: &str) -> Result<Principal, ApiError> {
                 .map_err(ApiError::from)
         })?;
         if let Some(key_id) = due {
-            let st = state.clone();
-            tokio::task::spawn_blocking(move || {
-                if let Err(e) = introspect::touch_api_key(&st.store, &key_id, now) {
-                    tracing::warn!(error = %e, "recording an API key's use failed");
-                }
-            });
+            record_use(state, Touch::ApiKey(key_id), now).await;
         }
         return Ok(principal);
     }

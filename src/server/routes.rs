@@ -1017,5 +1017,9 @@ pub async fn introspect(
     let org = caller.principal.org.clone();
     let cp = st.plane(&caller, &org)?;
     let now = (st.clock)();
-    read(|| Ok(cp.introspect_req(&req.token, now, Some(&st.issued))?)).map(Json)
+    let (answer, touch) = read(|| Ok(cp.introspect_req(&req.token, now, Some(&st.issued))?))?;
+    if let Some(touch) = touch {
+        super::extract::record_use(&st, touch, now).await;
+    }
+    Ok(Json(answer))
 }
