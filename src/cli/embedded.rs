@@ -52,13 +52,17 @@ pub fn open(paths: &Paths, out: &Output) -> Result<Embedded> {
     plane
         .bootstrap(Some(LOCAL_INSTANCE), now())
         .map_err(Error::from)?;
-    // Revoked API keys past their retention go (a read when there is nothing to purge).
-    crate::control::apikeys::purge(
-        plane.store(),
-        crate::control::apikeys::DEFAULT_RETENTION_SECS,
-        now(),
-    )
-    .map_err(Error::from)?;
+    // Revoked API keys past their retention go (a read when there is nothing to purge). A
+    // database made by this very command holds none; and a fresh one's first moments, with
+    // other first runs racing to set it up, are no time for an extra transaction.
+    if initialised {
+        crate::control::apikeys::purge(
+            plane.store(),
+            crate::control::apikeys::DEFAULT_RETENTION_SECS,
+            now(),
+        )
+        .map_err(Error::from)?;
+    }
     Ok(plane)
 }
 
