@@ -15,9 +15,10 @@ JSON fields (-o json): name, principal (the `sub` of its API keys: <name>@<org>)
 roles, created_at, apikey_count (keys not revoked); `get` adds apikeys (its keys, revoked ones
 included until purged). `delete` prints {name, apikeys_deleted}.
 
-A service account acts with its roles: its API keys authenticate to the tok API as bearer
-tokens, and to Pulsar brokers as JWTs. Nobody gives a service account roles, or mints a key
-of one, that grants more than they hold themselves.";
+Against the tok API a service account acts with its roles: its API keys are bearer
+credentials there (and introspection reports the roles' actions as `scope`). A Pulsar broker
+knows only a key's `sub` (the principal) and authorizes that as it is configured to. Nobody
+gives a service account roles, or mints a key of one, that grants more than they hold.";
 
 const KEY_JSON: &str = "\
 JSON fields (-o json): id (the JWT's jti), name, service_account, instance, description,

@@ -29,10 +29,12 @@ pub enum InstanceCommand {
     /// Show an instance and its signing keys (active and retired)
     #[command(after_long_help = INSTANCE_JSON)]
     Get { name: String },
-    /// Delete an instance (asks you to type its name); refuses while tenants use it
+    /// Delete an instance (asks you to type its name); refuses while tenants or API keys
+    /// use it
     Delete {
         name: String,
-        /// Also delete its tenants and their tokens
+        /// Also delete its tenants, their tokens and the API keys for it (each live one
+        /// goes into the revocation feed)
         #[arg(long)]
         cascade: bool,
     },
@@ -177,10 +179,18 @@ pub fn run(ctx: &Ctx, cmd: InstanceCommand) -> Result<()> {
             refuse_while_tenants(&name, &names, cascade).map_err(Error::from)?;
             let tokens: i64 = tenants.iter().map(|t| t.token_count).sum();
             let question = if tenants.is_empty() {
-                format!("Type the instance name '{name}' to delete it and its signing keys")
+                format!(
+                    "Type the instance name '{name}' to delete it and its signing keys{}",
+                    if cascade {
+                        " (and any API keys for it)"
+                    } else {
+                        ""
+                    }
+                )
             } else {
                 format!(
-                    "Type the instance name '{name}' to delete it, its {} tenant(s) and their {tokens} token(s)",
+                    "Type the instance name '{name}' to delete it, its {} tenant(s) and their \
+                     {tokens} token(s), and any API keys for it",
                     tenants.len()
                 )
             };

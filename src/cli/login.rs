@@ -37,8 +37,8 @@ pub struct LoginArgs {
     /// Read the password from stdin instead of a hidden prompt
     #[arg(long, conflicts_with = "with_token")]
     pub password_stdin: bool,
-    /// Read a session token or an application token from stdin instead of logging in with
-    /// a password (for CI)
+    /// Read a session token, an application token or an API key from stdin instead of
+    /// logging in with a password (for CI)
     #[arg(long)]
     pub with_token: bool,
     /// PEM CA certificates to trust for this server (a private CA); remembered in the profile

@@ -915,13 +915,17 @@ fn another_orgs_credentials_are_inactive_here() {
         .unwrap();
     assert_eq!(jwt::decode(&theirs.jwt).unwrap().claims["sub"], "ci@other");
     for jwt in [&theirs.jwt, &their_token.jwt] {
-        assert_inactive(&look(&cp, jwt, NOW + 1), "not a credential of this org");
+        // Exactly what an unknown key gets: nothing of the other org is told.
+        assert_inactive(
+            &look(&cp, jwt, NOW + 1),
+            "signed by a key this control plane does not have",
+        );
         assert!(look(&other, jwt, NOW + 1).active);
     }
     assert!(look(&cp, &mine.jwt, NOW + 1).active);
     assert_inactive(
         &look(&other, &mine.jwt, NOW + 1),
-        "not a credential of this org",
+        "signed by a key this control plane does not have",
     );
     // check_api_key names the key's own org: the caller compares it with the path's.
     let (p, _) = check_api_key(cp.store(), cp.master(), &theirs.jwt, NOW + 1).unwrap();
@@ -1883,4 +1887,26 @@ fn a_remembered_signature_never_hides_an_expiry_or_a_revocation() {
             .unwrap()
             .active
     );
+}
+
+#[test]
+fn a_streaming_token_cannot_take_a_service_accounts_subject() {
+    let dir = scratch();
+    let cp = owner(&dir);
+    cp.create_tenant("acme", None, None, NOW).unwrap();
+    account(&cp, "ingest", &[READER]);
+    let spec = TokenSpec {
+        subject: Some("ingest@local".into()),
+        ..token_spec("acme", "t", Expiry::Never)
+    };
+    match cp.create_token(&spec, NOW) {
+        Err(ControlError::Invalid(m)) => assert!(m.contains("'@local'"), "{m}"),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    // Another org's suffix, or none, is an ordinary subject.
+    let spec = TokenSpec {
+        subject: Some("ingest@elsewhere".into()),
+        ..token_spec("acme", "t2", Expiry::Never)
+    };
+    cp.create_token(&spec, NOW).unwrap();
 }

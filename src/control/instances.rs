@@ -229,7 +229,6 @@ impl<S: Store> ControlPlane<S> {
             // A cascade deletes every tenant on the instance (and, with each, its tokens)
             // and the API keys for it.
             self.require_org(Action::TenantWrite)?;
-            self.require_org(Action::ApikeyWrite)?;
         }
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
@@ -262,6 +261,9 @@ impl<S: Store> ControlPlane<S> {
                 super::apikeys::feed_tenant_tokens(tx, &org_id, &t.id, now)?;
                 tx.delete_tenant(&t.id)?;
                 self.audit_write(tx, &org_id, now, "tenant.delete", &t.name, Some("cascade"))?;
+            }
+            if !keys.is_empty() {
+                self.require_org(Action::ApikeyWrite)?;
             }
             for k in &keys {
                 self.require_over_key(tx, k, "delete")?;

@@ -24,6 +24,9 @@ use super::{ControlPlane, MasterKey, Store};
 use crate::jwt::{self, VerifyKey, VerifyOptions};
 use crate::keys;
 
+/// The reason given for a JWT signed by a key this org does not have.
+const UNKNOWN_KEY: &str = "signed by a key this control plane does not have";
+
 /// Seconds of clock skew tolerated on `exp` and `nbf`.
 const LEEWAY: i64 = 30;
 
@@ -58,7 +61,7 @@ pub struct Introspection {
 }
 
 /// A credential whose `last_used_at` is due to be written.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Touch {
     Token(String),
     ApiKey(String),
@@ -143,7 +146,8 @@ impl<S: Store> ControlPlane<S> {
             return Ok(inactive("unknown session (ended, or never issued here)"));
         };
         if session.org != self.org {
-            return Ok(inactive("not a credential of this org"));
+            // Another org's session is as unknown here as any.
+            return Ok(inactive("unknown session (ended, or never issued here)"));
         }
         let lapses = session.expires_at.min(session.max_expires_at);
         if now >= lapses {
@@ -199,13 +203,17 @@ impl<S: Store> ControlPlane<S> {
         now: i64,
         cache: Option<&IssuedCache>,
     ) -> ControlResult<Introspection> {
-        let issued = match verify_issued_cached(&self.store, &self.master, token, now, cache)? {
+        let issued = match verify_issued_cached(
+            &self.store,
+            &self.master,
+            token,
+            now,
+            cache,
+            Some(&self.org),
+        )? {
             Ok(issued) => issued,
             Err(reason) => return Ok(inactive(reason)),
         };
-        if issued.org != self.org {
-            return Ok(inactive("not a credential of this org"));
-        }
         let base = Introspection {
             active: true,
             sub: issued
@@ -379,20 +387,26 @@ impl IssuedCache {
 
 /// [`verify_issued`] through `cache`: a token seen within its TTL skips the signature; its
 /// expiry is checked against `now` all the same.
+/// With `org`, a JWT signed by another org's key is answered exactly as one signed by an
+/// unknown key, before anything else is checked: nothing about it is told.
 pub fn verify_issued_cached<S: Store>(
     store: &S,
     master: &MasterKey,
     token: &str,
     now: i64,
     cache: Option<&IssuedCache>,
+    org: Option<&str>,
 ) -> ControlResult<Result<Arc<Issued>, String>> {
     let Some(cache) = cache else {
-        return Ok(verify_issued(store, master, token, now)?.map(Arc::new));
+        return Ok(verify_issued(store, master, token, now, org)?.map(Arc::new));
     };
     let hash = digest::digest(&digest::SHA256, token.as_bytes());
     if let Some(issued) = cache.get(hash.as_ref(), Instant::now()) {
+        if org.is_some_and(|o| o != issued.org) {
+            return Ok(Err(UNKNOWN_KEY.into()));
+        }
         if let Some(exp) = issued.expires_at
-            && now >= exp + LEEWAY
+            && now >= exp.saturating_add(LEEWAY)
         {
             return Ok(Err(format!(
                 "the token expired at {}",
@@ -401,7 +415,7 @@ pub fn verify_issued_cached<S: Store>(
         }
         return Ok(Ok(issued));
     }
-    let verified = verify_issued(store, master, token, now)?.map(Arc::new);
+    let verified = verify_issued(store, master, token, now, org)?.map(Arc::new);
     if let Ok(issued) = &verified {
         cache.put(Arc::clone(issued), Instant::now());
     }
@@ -415,6 +429,7 @@ pub fn verify_issued<S: Store>(
     master: &MasterKey,
     token: &str,
     now: i64,
+    org: Option<&str>,
 ) -> ControlResult<Result<Issued, String>> {
     let decoded = match jwt::decode(token) {
         Ok(d) => d,
@@ -423,11 +438,13 @@ pub fn verify_issued<S: Store>(
     let Some(kid) = decoded.header.get("kid").and_then(|v| v.as_str()) else {
         return Ok(Err("the JWT names no key (kid): not one tok issued".into()));
     };
-    let Some((key, instance, org)) = store.read(|tx| tx.key_by_kid(kid))? else {
-        return Ok(Err(
-            "signed by a key this control plane does not have".into()
-        ));
+    let Some((key, instance, key_org)) = store.read(|tx| tx.key_by_kid(kid))? else {
+        return Ok(Err(UNKNOWN_KEY.into()));
     };
+    if org.is_some_and(|o| o != key_org) {
+        return Ok(Err(UNKNOWN_KEY.into()));
+    }
+    let org = key_org;
     let public = match &key.public_der {
         Some(der) => keys::parse_public_key(der),
         None => {
@@ -498,7 +515,7 @@ pub fn check_api_key_with<S: Store>(
         message,
         hint: Some("run `tok login`, or use a valid API key or application token".into()),
     };
-    let issued = verify_issued_cached(store, master, token, now, cache)?.map_err(|why| {
+    let issued = verify_issued_cached(store, master, token, now, cache, None)?.map_err(|why| {
         refused(
             "invalid_token",
             format!("the credential is not valid: {why}"),

@@ -110,6 +110,15 @@ impl<S: Store> ControlPlane<S> {
         if subject.trim().is_empty() {
             return Err(ControlError::invalid("--subject is empty"));
         }
+        // `<name>@<org>` is a service account's principal (its API keys' `sub`): a broker
+        // authorizes by `sub`, so a streaming token with it would act as that account.
+        if subject.trim().ends_with(&format!("@{}", self.org)) {
+            return Err(ControlError::invalid(format!(
+                "the subject '{subject}' ends with '@{}', which names service accounts (their \
+                 API keys' subject): pick another, or mint a key with `tok apikey create`",
+                self.org
+            )));
+        }
         if let Expiry::At(exp) = spec.expiry
             && exp <= now
         {

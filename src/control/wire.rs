@@ -676,23 +676,21 @@ impl<S: Store> ControlPlane<S> {
                 "unknown status '{s}': use active, revoked or expired"
             )));
         }
-        // A filter naming what does not exist is a mistake, not an empty answer.
-        if let Some(sa) = &filter.service_account {
-            self.service_account(sa)?;
-        }
-        if let Some(instance) = &filter.instance {
-            self.store.read(|tx| self.instance_in(tx, instance))?;
-        }
+        // A filter naming what does not exist is a mistake, not an empty answer; a name or
+        // an id selects the same keys.
+        let sa_id = match &filter.service_account {
+            Some(sa) => Some(self.service_account(sa)?.0.id),
+            None => None,
+        };
+        let instance_id = match &filter.instance {
+            Some(i) => Some(self.store.read(|tx| self.instance_in(tx, i))?.id),
+            None => None,
+        };
         Ok(self
             .api_keys()?
             .into_iter()
-            .filter(|k| {
-                filter
-                    .service_account
-                    .as_ref()
-                    .is_none_or(|s| *s == k.service_account)
-            })
-            .filter(|k| filter.instance.as_ref().is_none_or(|i| *i == k.instance))
+            .filter(|k| sa_id.as_ref().is_none_or(|id| *id == k.service_account_id))
+            .filter(|k| instance_id.as_ref().is_none_or(|id| *id == k.instance_id))
             .map(|k| api_key_view(k, now))
             .filter(|k| filter.status.as_ref().is_none_or(|s| *s == k.status))
             .collect())

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use super::AppState;
 use super::error::ApiError;
+use crate::control::auth::LAST_USED_GRANULARITY;
 use crate::control::auth::{self, Principal};
 use crate::control::introspect::Touch;
 use crate::control::{introspect, opaque};
@@ -20,6 +21,19 @@ use crate::control::{introspect, opaque};
 /// thread. A failure is logged, never the request's: the use of a credential is a record,
 /// not a condition of the request.
 pub async fn record_use(state: &AppState, touch: Touch, now: i64) {
+    // Another request of this burst wrote (or is writing) it already.
+    if let Ok(mut recorded) = state.recorded.lock() {
+        if recorded
+            .get(&touch)
+            .is_some_and(|at| now - at < LAST_USED_GRANULARITY)
+        {
+            return;
+        }
+        if recorded.len() >= 100_000 {
+            recorded.retain(|_, at| now - *at < LAST_USED_GRANULARITY);
+        }
+        recorded.insert(touch.clone(), now);
+    }
     let st = state.clone();
     let done = tokio::task::spawn_blocking(move || touch.apply(&st.store, now)).await;
     match done {
@@ -71,7 +85,7 @@ pub async fn authenticate(state: &AppState, parts: &mut Parts) -> Result<Caller,
         ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
-            "this request needs a session token or an application token \
+            "this request needs a session token, an application token or an API key \
              (Authorization: Bearer <token>)",
         )
         .with_hint(

@@ -55,6 +55,10 @@ pub struct Inner {
     pub apikey_retention: i64,
     /// JWTs whose signature verified recently (introspection, API keys as bearer tokens).
     pub issued: crate::control::introspect::IssuedCache,
+    /// When this server last wrote down each credential's use: a burst of requests at the
+    /// minute's turn writes once, not once per request.
+    pub recorded:
+        std::sync::Mutex<std::collections::HashMap<crate::control::introspect::Touch, i64>>,
 }
 
 impl Deref for AppState {
@@ -86,6 +90,7 @@ impl AppState {
             issued: crate::control::introspect::IssuedCache::new(
                 crate::control::introspect::ISSUED_CACHE_TTL,
             ),
+            recorded: std::sync::Mutex::default(),
         }))
     }
 
@@ -434,7 +439,7 @@ async fn purge_loop(state: AppState) {
     loop {
         tick.tick().await;
         let st = state.clone();
-        let _ = blocking(move || {
+        let purged = blocking(move || {
             let now = (st.clock)();
             st.store
                 .write(|tx| {
@@ -448,6 +453,9 @@ async fn purge_loop(state: AppState) {
                 .map_err(ApiError::from)
         })
         .await;
+        if let Err(e) = purged {
+            tracing::warn!(code = %e.code, detail = %e.detail, "the purge failed; it runs again in 10 minutes");
+        }
     }
 }
 
