@@ -4,9 +4,9 @@
 use clap::Subcommand;
 
 use super::Ctx;
-use crate::control::ApiKeyFilter;
 use crate::duration::{now, parse_expiry, relative, rfc3339};
 use crate::error::{Error, Result};
+use crate::model::ApiKeyFilter;
 use crate::model::{ApiKey, CreateApiKey, CreateServiceAccount, ServiceAccount};
 use crate::output::{Output, Render, Style};
 

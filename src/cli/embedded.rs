@@ -9,8 +9,8 @@ use crate::config::Paths;
 use crate::control::sqlite::SqliteStore;
 use crate::control::users::ADMIN_ROLE;
 use crate::control::{
-    ApiKeyFilter, ControlError, ControlPlane, ControlResult, LOCAL_INSTANCE, LOCAL_ORG, MasterKey,
-    Sealer, Store, Tx,
+    ControlError, ControlPlane, ControlResult, LOCAL_INSTANCE, LOCAL_ORG, MasterKey, Sealer, Store,
+    Tx,
 };
 use crate::credentials::{Credentials, Location};
 use crate::duration::now;
@@ -306,7 +306,7 @@ impl Api for Embedded {
     fn create_api_key(&self, req: &model::CreateApiKey) -> Result<model::ApiKey> {
         Ok(self.create_api_key_req(req, now())?)
     }
-    fn api_keys(&self, filter: &ApiKeyFilter) -> Result<Vec<model::ApiKey>> {
+    fn api_keys(&self, filter: &model::ApiKeyFilter) -> Result<Vec<model::ApiKey>> {
         Ok(self.api_keys_info(filter, now())?)
     }
     fn api_key(&self, name: &str) -> Result<model::ApiKey> {

@@ -6,8 +6,8 @@ use reqwest::Method;
 use super::Client;
 use super::http::Retry;
 use super::org::refs;
-use crate::control::ApiKeyFilter;
 use crate::error::Result;
+use crate::model::ApiKeyFilter;
 use crate::model::{
     ApiKey, CreateApiKey, CreateServiceAccount, IntrospectRequest, Introspection, RevocationFeed,
     ServiceAccount, ServiceAccountDeleted,

@@ -14,8 +14,8 @@ mod users;
 
 pub use http::{Client, ClientOptions, parse_server_url, redact_url};
 
-use crate::control::ApiKeyFilter;
 use crate::error::Result;
+use crate::model::ApiKeyFilter;
 use crate::model::{
     ApiKey, CreateApiKey, CreateServiceAccount, Introspection, RevocationFeed, ServiceAccount,
     ServiceAccountDeleted,

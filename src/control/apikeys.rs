@@ -8,7 +8,6 @@
 //! feed, which brokers and gateways poll to refuse revoked JWTs before they expire.
 
 use aws_lc_rs::digest;
-use serde_json::{Map, Value};
 
 use super::error::{ControlError, ControlResult};
 use super::model::{ApiKey, HOLDER_SERVICE_ACCOUNT, Revocation, ServiceAccount, Token};
@@ -203,15 +202,10 @@ impl<S: Store> ControlPlane<S> {
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
             let sa = self.service_account_in(tx, name)?;
-            for role in &sa.roles {
-                self.require_within(
-                    &format!(
-                        "delete service account '{}' (which holds role '{}')",
-                        sa.name, role.name
-                    ),
-                    &role.policy,
-                )?;
-            }
+            self.require_roles_within(
+                &format!("delete service account '{}', which holds", sa.name),
+                &sa.roles,
+            )?;
             let keys: Vec<ApiKey> = tx
                 .api_keys(&org_id)?
                 .into_iter()
@@ -257,28 +251,14 @@ impl<S: Store> ControlPlane<S> {
             None => format!("{}-{}", sa.name, ids::random_hex(3)),
         };
         validate_credential_name("API key", &name)?;
-        let signer = self.signer(&instance)?;
         let id = ids::new_id("key");
-        let mut claims = Map::new();
-        claims.insert("sub".into(), Value::from(principal_of(&sa.name, &self.org)));
-        claims.insert("aud".into(), Value::from(instance.audience.clone()));
-        if let Some(iss) = &instance.issuer {
-            claims.insert("iss".into(), Value::from(iss.clone()));
-        }
-        claims.insert("jti".into(), Value::from(id.clone()));
-        claims.insert("iat".into(), Value::from(now));
-        let expires_at = match spec.expiry {
-            Expiry::At(exp) => {
-                claims.insert("exp".into(), Value::from(exp));
-                Some(exp)
-            }
-            Expiry::Never => None,
-        };
-        let mut header = Map::new();
-        header.insert("kid".into(), Value::from(instance.kid.clone()));
-        let jwt = signer
-            .sign(&header, &claims)
-            .map_err(|e| ControlError::Crypto(e.to_string()))?;
+        let (jwt, expires_at) = self.mint(
+            &instance,
+            &principal_of(&sa.name, &self.org),
+            &id,
+            spec.expiry,
+            now,
+        )?;
         let record = ApiKey {
             id,
             org_id: sa.org_id.clone(),
@@ -382,16 +362,10 @@ impl<S: Store> ControlPlane<S> {
         verb: &str,
     ) -> ControlResult<()> {
         let roles = tx.roles_of(&self.org, HOLDER_SERVICE_ACCOUNT, &key.service_account_id)?;
-        for role in &roles {
-            self.require_within(
-                &format!(
-                    "{verb} API key '{}' (of a service account holding role '{}')",
-                    key.name, role.name
-                ),
-                &role.policy,
-            )?;
-        }
-        Ok(())
+        self.require_roles_within(
+            &format!("{verb} API key '{}', of an account that holds", key.name),
+            &roles,
+        )
     }
 
     /// The org's revocation feed after position `after`: at most `limit` entries, in order.

@@ -22,7 +22,7 @@ use super::*;
 use crate::duration::Expiry;
 use crate::jwt::{self, Algorithm, Signer};
 use crate::keys;
-use crate::model::CreateApiKey;
+use crate::model::{ApiKeyFilter, CreateApiKey};
 
 const NOW: i64 = 1_800_000_000;
 const DAY: i64 = 86_400;

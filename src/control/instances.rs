@@ -8,8 +8,10 @@ use super::error::{ControlError, ControlResult};
 use super::model::{Instance, SigningKey, Token};
 use super::policy::Action;
 use super::{ControlPlane, Store, Tx, ids};
+use crate::duration::Expiry;
 use crate::jwt::{Algorithm, Family, Signer, check_algorithm};
 use crate::keys;
+use serde_json::{Map, Value};
 
 /// What `instance create` asks for.
 #[derive(Debug, Clone, Default)]
@@ -351,6 +353,41 @@ impl<S: Store> ControlPlane<S> {
                 instance: self.instance_in(tx, name)?,
             })
         })
+    }
+
+    /// A JWT signed by the instance's active key: `sub`, `aud` (the instance audience),
+    /// `iss` when the instance has one, `jti`, `iat`, and `exp` unless it never expires;
+    /// `kid` in the header. Returns it with its expiry.
+    pub(super) fn mint(
+        &self,
+        instance: &Instance,
+        subject: &str,
+        jti: &str,
+        expiry: Expiry,
+        now: i64,
+    ) -> ControlResult<(String, Option<i64>)> {
+        let signer = self.signer(instance)?;
+        let mut claims = Map::new();
+        claims.insert("sub".into(), Value::from(subject));
+        claims.insert("aud".into(), Value::from(instance.audience.clone()));
+        if let Some(iss) = &instance.issuer {
+            claims.insert("iss".into(), Value::from(iss.clone()));
+        }
+        claims.insert("jti".into(), Value::from(jti));
+        claims.insert("iat".into(), Value::from(now));
+        let expires_at = match expiry {
+            Expiry::At(exp) => {
+                claims.insert("exp".into(), Value::from(exp));
+                Some(exp)
+            }
+            Expiry::Never => None,
+        };
+        let mut header = Map::new();
+        header.insert("kid".into(), Value::from(instance.kid.clone()));
+        let jwt = signer
+            .sign(&header, &claims)
+            .map_err(|e| ControlError::Crypto(e.to_string()))?;
+        Ok((jwt, expires_at))
     }
 
     /// The active signing key of an instance, unsealed and parsed.

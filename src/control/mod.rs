@@ -36,7 +36,6 @@ pub use seal::{MASTER_KEY_LEN, MasterKey, Sealer};
 use std::sync::Arc;
 pub use store::{AuditEvent, Store, Tx};
 pub use tokens::{CreatedToken, TokenSpec};
-pub use wire::ApiKeyFilter;
 
 /// The org of the embedded mode.
 pub const LOCAL_ORG: &str = "local";

@@ -2,7 +2,6 @@
 //! The token is returned once; the store keeps its metadata, `jti` and a SHA-256 hash.
 
 use aws_lc_rs::digest;
-use serde_json::{Map, Value};
 
 use super::error::{ControlError, ControlResult};
 use super::model::{HOLDER_STREAMING_TOKEN, Role, Token};
@@ -127,28 +126,8 @@ impl<S: Store> ControlPlane<S> {
         let instance = self
             .store
             .read(|tx| self.instance_in(tx, &tenant.instance))?;
-        let signer = self.signer(&instance)?;
         let id = ids::new_id("tok");
-        let mut claims = Map::new();
-        claims.insert("sub".into(), Value::from(subject.clone()));
-        claims.insert("aud".into(), Value::from(instance.audience.clone()));
-        if let Some(iss) = &instance.issuer {
-            claims.insert("iss".into(), Value::from(iss.clone()));
-        }
-        claims.insert("jti".into(), Value::from(id.clone()));
-        claims.insert("iat".into(), Value::from(now));
-        let expires_at = match spec.expiry {
-            Expiry::At(exp) => {
-                claims.insert("exp".into(), Value::from(exp));
-                Some(exp)
-            }
-            Expiry::Never => None,
-        };
-        let mut header = Map::new();
-        header.insert("kid".into(), Value::from(instance.kid.clone()));
-        let jwt = signer
-            .sign(&header, &claims)
-            .map_err(|e| ControlError::Crypto(e.to_string()))?;
+        let (jwt, expires_at) = self.mint(&instance, &subject, &id, spec.expiry, now)?;
         let record = Token {
             id,
             tenant_id: tenant.id.clone(),

@@ -594,14 +594,6 @@ impl From<super::introspect::Introspection> for model::Introspection {
     }
 }
 
-/// Filters of `apikey list`.
-#[derive(Debug, Clone, Default)]
-pub struct ApiKeyFilter {
-    pub service_account: Option<String>,
-    pub instance: Option<String>,
-    pub status: Option<String>,
-}
-
 impl<S: Store> ControlPlane<S> {
     pub fn create_service_account_req(
         &self,
@@ -666,7 +658,7 @@ impl<S: Store> ControlPlane<S> {
 
     pub fn api_keys_info(
         &self,
-        filter: &ApiKeyFilter,
+        filter: &model::ApiKeyFilter,
         now: i64,
     ) -> ControlResult<Vec<model::ApiKey>> {
         if let Some(s) = &filter.status

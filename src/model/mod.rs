@@ -646,3 +646,14 @@ pub struct Introspection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
+
+/// Filters of `apikey list` (`?service_account=&instance=&status=`).
+#[derive(Debug, Clone, Default)]
+pub struct ApiKeyFilter {
+    /// A service account's name or id.
+    pub service_account: Option<String>,
+    /// An instance's name.
+    pub instance: Option<String>,
+    /// `active`, `revoked` or `expired`.
+    pub status: Option<String>,
+}

@@ -915,7 +915,7 @@ pub async fn list_api_keys(
 ) -> ApiResult<Json<Page<ApiKey>>> {
     let cp = st.plane(&caller, &org)?;
     let now = (st.clock)();
-    let filter = crate::control::ApiKeyFilter {
+    let filter = crate::model::ApiKeyFilter {
         service_account: q.service_account.clone(),
         instance: q.instance.clone(),
         status: q.status.clone(),
