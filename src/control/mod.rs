@@ -20,6 +20,7 @@ pub mod sqlite;
 pub mod store;
 mod tenants;
 mod tokens;
+pub mod usage;
 pub mod users;
 mod wire;
 
