@@ -953,7 +953,8 @@ pub async fn get_api_key(
 /// changes nothing (`x-already-revoked: true`).
 #[utoipa::path(post, path = "/v1/orgs/{org}/apikeys/{key}/revoke", tag = "apikeys", security(("bearer" = [])),
     params(("org" = String, Path), ("key" = String, Path, description = "name or id")),
-    responses((status = 200, body = ApiKey), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = ApiKey, headers(("x-already-revoked" = String, description = "true when the key was revoked before this request (nothing changed)"))),
+              (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn revoke_api_key(
     State(st): State<AppState>,
     caller: Caller,
