@@ -322,11 +322,7 @@ impl Api for Embedded {
         Ok(self.revocation_feed(since, limit as usize)?)
     }
     fn introspect(&self, token: &str) -> Result<model::Introspection> {
-        let now = now();
-        let (answer, touch) = self.introspect_req(token, now, None)?;
-        if let Some(touch) = touch {
-            touch.apply(self.store(), now)?;
-        }
-        Ok(answer)
+        // Reads, then writes the use down: the control plane's own introspect.
+        Ok(ControlPlane::introspect(self, token, now())?.into())
     }
 }

@@ -283,11 +283,6 @@ pub fn check_app_token<S: Store>(
     Ok((principal, due))
 }
 
-/// Writes down a use of an application token.
-pub fn touch_app_token<S: Store>(store: &S, id: &str, now: i64) -> ControlResult<()> {
-    store.write(|tx| tx.touch_app_token(id, now))
-}
-
 /// Counts a failed login; the threshold-th consecutive failure locks the account.
 fn record_failure<S: Store>(
     store: &S,
@@ -350,7 +345,7 @@ pub fn authenticate<S: Store>(
     if opaque::is_kind(Kind::Application, token) {
         let (principal, due) = check_app_token(store, pepper, token, now)?;
         if due {
-            touch_app_token(store, &principal.id, now)?;
+            super::introspect::Touch::Application(principal.id.clone()).apply(store, now)?;
         }
         return Ok(principal);
     }
