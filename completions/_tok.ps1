@@ -48,6 +48,7 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
             [CompletionResult]::new('sa', 'sa', [CompletionResultType]::ParameterValue, 'Service accounts: non-human principals that own API keys and carry roles')
             [CompletionResult]::new('apikey', 'apikey', [CompletionResultType]::ParameterValue, 'API keys: JWTs of a service account for one instance, shown once, immutable')
             [CompletionResult]::new('role', 'role', [CompletionResultType]::ParameterValue, 'Roles: built-in and custom policies of actions on resources')
+            [CompletionResult]::new('usage', 'usage', [CompletionResultType]::ParameterValue, 'Usage by tenant and day, monthly bills, the rate card; import and collect broker usage')
             [CompletionResult]::new('server', 'server', [CompletionResultType]::ParameterValue, 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)')
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Log in to a server: the session token goes to the OS keyring, the server to the profile')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'End the profile''s session and remove its credential')
@@ -1551,6 +1552,265 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
         'tok;role;help;help' {
             break
         }
+        'tok;usage' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Usage by tenant and day (or month): a table, and on a terminal a bar chart per metric')
+            [CompletionResult]::new('billing', 'billing', [CompletionResultType]::ParameterValue, 'A month''s bill: usage × the rate card, one row per tenant and metric, with totals')
+            [CompletionResult]::new('rates', 'rates', [CompletionResultType]::ParameterValue, 'The rate card: the price per unit of each metric, and the currency')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record usage from a file of records or from pulsar-admin stats JSON')
+            [CompletionResult]::new('collect', 'collect', [CompletionResultType]::ParameterValue, 'Scrape a broker''s Prometheus metrics and record per-day increases per tenant')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'tok;usage;show' {
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Only this tenant')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'The last N days up to today (30d, 2w) [default: 30d]')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'First day, YYYY-MM-DD (UTC)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Last day, YYYY-MM-DD (UTC) [default: today]')
+            [CompletionResult]::new('--metric', '--metric', [CompletionResultType]::ParameterName, 'Only this metric')
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Group by day or by month')
+            [CompletionResult]::new('--chart', '--chart', [CompletionResultType]::ParameterName, 'Draw the bar chart (table output only)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tok;usage;billing' {
+            [CompletionResult]::new('--month', '--month', [CompletionResultType]::ParameterName, 'The month, YYYY-MM (UTC)')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Only this tenant')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tok;usage;rates' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the rate card')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set prices (METRIC PRICE pairs) and/or the currency')
+            [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Stop billing metrics (remove their prices)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'tok;usage;rates;show' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tok;usage;rates;set' {
+            [CompletionResult]::new('--currency', '--currency', [CompletionResultType]::ParameterName, 'ISO 4217 currency code, e.g. EUR (amounts are rounded to its minor units)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tok;usage;rates;unset' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tok;usage;rates;help' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the rate card')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set prices (METRIC PRICE pairs) and/or the currency')
+            [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Stop billing metrics (remove their prices)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'tok;usage;rates;help;show' {
+            break
+        }
+        'tok;usage;rates;help;set' {
+            break
+        }
+        'tok;usage;rates;help;unset' {
+            break
+        }
+        'tok;usage;rates;help;help' {
+            break
+        }
+        'tok;usage;import' {
+            [CompletionResult]::new('--batch-id', '--batch-id', [CompletionResultType]::ParameterName, 'The batch id (default: derived from the file''s content)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'When pulsar-admin stats were taken (RFC 3339) [default: now]')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'The topic a `topics stats` document is about (persistent://tenant/namespace/topic)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace a `topics stats` document belongs to (tenant/namespace)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('--atomic', '--atomic', [CompletionResultType]::ParameterName, 'Reject the whole file if any record is bad (at most 10,000 records)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tok;usage;collect' {
+            [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'A broker''s metrics URL, e.g. http://broker:8080/metrics; repeat it for every broker of a cluster, so that storage (served in parts by several brokers) is added up')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between scrapes (10s at least)')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The state file, with one --prometheus [default: <data dir>/usage-collect/<hash of URL>.json]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long one scrape may take')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('--once', '--once', [CompletionResultType]::ParameterName, 'Scrape once, record, save the state, and exit')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tok;usage;help' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Usage by tenant and day (or month): a table, and on a terminal a bar chart per metric')
+            [CompletionResult]::new('billing', 'billing', [CompletionResultType]::ParameterValue, 'A month''s bill: usage × the rate card, one row per tenant and metric, with totals')
+            [CompletionResult]::new('rates', 'rates', [CompletionResultType]::ParameterValue, 'The rate card: the price per unit of each metric, and the currency')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record usage from a file of records or from pulsar-admin stats JSON')
+            [CompletionResult]::new('collect', 'collect', [CompletionResultType]::ParameterValue, 'Scrape a broker''s Prometheus metrics and record per-day increases per tenant')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'tok;usage;help;show' {
+            break
+        }
+        'tok;usage;help;billing' {
+            break
+        }
+        'tok;usage;help;rates' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the rate card')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set prices (METRIC PRICE pairs) and/or the currency')
+            [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Stop billing metrics (remove their prices)')
+            break
+        }
+        'tok;usage;help;rates;show' {
+            break
+        }
+        'tok;usage;help;rates;set' {
+            break
+        }
+        'tok;usage;help;rates;unset' {
+            break
+        }
+        'tok;usage;help;import' {
+            break
+        }
+        'tok;usage;help;collect' {
+            break
+        }
+        'tok;usage;help;help' {
+            break
+        }
         'tok;server' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
@@ -1585,6 +1845,7 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
             [CompletionResult]::new('--lockout-duration', '--lockout-duration', [CompletionResultType]::ParameterName, 'How long a locked account stays locked')
             [CompletionResult]::new('--session-cache', '--session-cache', [CompletionResultType]::ParameterName, 'How long a looked-up session is reused before it is read again (`0s`: every request reads it). A session ended on another replica sharing the database stops working here within this time; one ended on this server, at once')
             [CompletionResult]::new('--apikey-retention', '--apikey-retention', [CompletionResultType]::ParameterName, 'How long a revoked API key stays listed (as revoked) before it is purged; its entry in the revocation feed stays at least as long, and until the key expires')
+            [CompletionResult]::new('--meter-flush-interval', '--meter-flush-interval', [CompletionResultType]::ParameterName, 'How often the control plane''s own usage counts (tokens issued, authentications, introspections, API calls) are written: a crash loses at most this much of them; a clean stop loses none')
             [CompletionResult]::new('--shutdown-grace', '--shutdown-grace', [CompletionResultType]::ParameterName, 'How long in-flight requests may take to finish on shutdown')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
@@ -2080,6 +2341,7 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
             [CompletionResult]::new('service-account', 'service-account', [CompletionResultType]::ParameterValue, 'Service accounts: non-human principals that own API keys and carry roles')
             [CompletionResult]::new('apikey', 'apikey', [CompletionResultType]::ParameterValue, 'API keys: JWTs of a service account for one instance, shown once, immutable')
             [CompletionResult]::new('role', 'role', [CompletionResultType]::ParameterValue, 'Roles: built-in and custom policies of actions on resources')
+            [CompletionResult]::new('usage', 'usage', [CompletionResultType]::ParameterValue, 'Usage by tenant and day, monthly bills, the rate card; import and collect broker usage')
             [CompletionResult]::new('server', 'server', [CompletionResultType]::ParameterValue, 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)')
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Log in to a server: the session token goes to the OS keyring, the server to the profile')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'End the profile''s session and remove its credential')
@@ -2291,6 +2553,41 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
             break
         }
         'tok;help;role;delete' {
+            break
+        }
+        'tok;help;usage' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Usage by tenant and day (or month): a table, and on a terminal a bar chart per metric')
+            [CompletionResult]::new('billing', 'billing', [CompletionResultType]::ParameterValue, 'A month''s bill: usage × the rate card, one row per tenant and metric, with totals')
+            [CompletionResult]::new('rates', 'rates', [CompletionResultType]::ParameterValue, 'The rate card: the price per unit of each metric, and the currency')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Record usage from a file of records or from pulsar-admin stats JSON')
+            [CompletionResult]::new('collect', 'collect', [CompletionResultType]::ParameterValue, 'Scrape a broker''s Prometheus metrics and record per-day increases per tenant')
+            break
+        }
+        'tok;help;usage;show' {
+            break
+        }
+        'tok;help;usage;billing' {
+            break
+        }
+        'tok;help;usage;rates' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the rate card')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set prices (METRIC PRICE pairs) and/or the currency')
+            [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Stop billing metrics (remove their prices)')
+            break
+        }
+        'tok;help;usage;rates;show' {
+            break
+        }
+        'tok;help;usage;rates;set' {
+            break
+        }
+        'tok;help;usage;rates;unset' {
+            break
+        }
+        'tok;help;usage;import' {
+            break
+        }
+        'tok;help;usage;collect' {
             break
         }
         'tok;help;server' {

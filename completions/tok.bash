@@ -70,6 +70,9 @@ _tok() {
             tok,token)
                 cmd="tok__subcmd__token"
                 ;;
+            tok,usage)
+                cmd="tok__subcmd__usage"
+                ;;
             tok,user)
                 cmd="tok__subcmd__user"
                 ;;
@@ -174,6 +177,9 @@ _tok() {
                 ;;
             tok__subcmd__help,token)
                 cmd="tok__subcmd__help__subcmd__token"
+                ;;
+            tok__subcmd__help,usage)
+                cmd="tok__subcmd__help__subcmd__usage"
                 ;;
             tok__subcmd__help,user)
                 cmd="tok__subcmd__help__subcmd__user"
@@ -318,6 +324,30 @@ _tok() {
                 ;;
             tok__subcmd__help__subcmd__token,revocations)
                 cmd="tok__subcmd__help__subcmd__token__subcmd__revocations"
+                ;;
+            tok__subcmd__help__subcmd__usage,billing)
+                cmd="tok__subcmd__help__subcmd__usage__subcmd__billing"
+                ;;
+            tok__subcmd__help__subcmd__usage,collect)
+                cmd="tok__subcmd__help__subcmd__usage__subcmd__collect"
+                ;;
+            tok__subcmd__help__subcmd__usage,import)
+                cmd="tok__subcmd__help__subcmd__usage__subcmd__import"
+                ;;
+            tok__subcmd__help__subcmd__usage,rates)
+                cmd="tok__subcmd__help__subcmd__usage__subcmd__rates"
+                ;;
+            tok__subcmd__help__subcmd__usage,show)
+                cmd="tok__subcmd__help__subcmd__usage__subcmd__show"
+                ;;
+            tok__subcmd__help__subcmd__usage__subcmd__rates,set)
+                cmd="tok__subcmd__help__subcmd__usage__subcmd__rates__subcmd__set"
+                ;;
+            tok__subcmd__help__subcmd__usage__subcmd__rates,show)
+                cmd="tok__subcmd__help__subcmd__usage__subcmd__rates__subcmd__show"
+                ;;
+            tok__subcmd__help__subcmd__usage__subcmd__rates,unset)
+                cmd="tok__subcmd__help__subcmd__usage__subcmd__rates__subcmd__unset"
                 ;;
             tok__subcmd__help__subcmd__user,create)
                 cmd="tok__subcmd__help__subcmd__user__subcmd__create"
@@ -643,6 +673,75 @@ _tok() {
             tok__subcmd__token__subcmd__help,revocations)
                 cmd="tok__subcmd__token__subcmd__help__subcmd__revocations"
                 ;;
+            tok__subcmd__usage,billing)
+                cmd="tok__subcmd__usage__subcmd__billing"
+                ;;
+            tok__subcmd__usage,collect)
+                cmd="tok__subcmd__usage__subcmd__collect"
+                ;;
+            tok__subcmd__usage,help)
+                cmd="tok__subcmd__usage__subcmd__help"
+                ;;
+            tok__subcmd__usage,import)
+                cmd="tok__subcmd__usage__subcmd__import"
+                ;;
+            tok__subcmd__usage,rates)
+                cmd="tok__subcmd__usage__subcmd__rates"
+                ;;
+            tok__subcmd__usage,show)
+                cmd="tok__subcmd__usage__subcmd__show"
+                ;;
+            tok__subcmd__usage__subcmd__help,billing)
+                cmd="tok__subcmd__usage__subcmd__help__subcmd__billing"
+                ;;
+            tok__subcmd__usage__subcmd__help,collect)
+                cmd="tok__subcmd__usage__subcmd__help__subcmd__collect"
+                ;;
+            tok__subcmd__usage__subcmd__help,help)
+                cmd="tok__subcmd__usage__subcmd__help__subcmd__help"
+                ;;
+            tok__subcmd__usage__subcmd__help,import)
+                cmd="tok__subcmd__usage__subcmd__help__subcmd__import"
+                ;;
+            tok__subcmd__usage__subcmd__help,rates)
+                cmd="tok__subcmd__usage__subcmd__help__subcmd__rates"
+                ;;
+            tok__subcmd__usage__subcmd__help,show)
+                cmd="tok__subcmd__usage__subcmd__help__subcmd__show"
+                ;;
+            tok__subcmd__usage__subcmd__help__subcmd__rates,set)
+                cmd="tok__subcmd__usage__subcmd__help__subcmd__rates__subcmd__set"
+                ;;
+            tok__subcmd__usage__subcmd__help__subcmd__rates,show)
+                cmd="tok__subcmd__usage__subcmd__help__subcmd__rates__subcmd__show"
+                ;;
+            tok__subcmd__usage__subcmd__help__subcmd__rates,unset)
+                cmd="tok__subcmd__usage__subcmd__help__subcmd__rates__subcmd__unset"
+                ;;
+            tok__subcmd__usage__subcmd__rates,help)
+                cmd="tok__subcmd__usage__subcmd__rates__subcmd__help"
+                ;;
+            tok__subcmd__usage__subcmd__rates,set)
+                cmd="tok__subcmd__usage__subcmd__rates__subcmd__set"
+                ;;
+            tok__subcmd__usage__subcmd__rates,show)
+                cmd="tok__subcmd__usage__subcmd__rates__subcmd__show"
+                ;;
+            tok__subcmd__usage__subcmd__rates,unset)
+                cmd="tok__subcmd__usage__subcmd__rates__subcmd__unset"
+                ;;
+            tok__subcmd__usage__subcmd__rates__subcmd__help,help)
+                cmd="tok__subcmd__usage__subcmd__rates__subcmd__help__subcmd__help"
+                ;;
+            tok__subcmd__usage__subcmd__rates__subcmd__help,set)
+                cmd="tok__subcmd__usage__subcmd__rates__subcmd__help__subcmd__set"
+                ;;
+            tok__subcmd__usage__subcmd__rates__subcmd__help,show)
+                cmd="tok__subcmd__usage__subcmd__rates__subcmd__help__subcmd__show"
+                ;;
+            tok__subcmd__usage__subcmd__rates__subcmd__help,unset)
+                cmd="tok__subcmd__usage__subcmd__rates__subcmd__help__subcmd__unset"
+                ;;
             tok__subcmd__user,create)
                 cmd="tok__subcmd__user__subcmd__create"
                 ;;
@@ -710,7 +809,7 @@ _tok() {
 
     case "${cmd}" in
         tok)
-            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version tenant token create instance org audit user service-account sa apikey role server login logout whoami jwt profile completion generate-docs help"
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version tenant token create instance org audit user service-account sa apikey role usage server login logout whoami jwt profile completion generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1322,7 +1421,7 @@ _tok() {
             return 0
             ;;
         tok__subcmd__help)
-            opts="tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help"
+            opts="tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2204,6 +2303,132 @@ _tok() {
             return 0
             ;;
         tok__subcmd__help__subcmd__token__subcmd__revocations)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__usage)
+            opts="show billing rates import collect"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__usage__subcmd__billing)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__usage__subcmd__collect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__usage__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__usage__subcmd__rates)
+            opts="show set unset"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__usage__subcmd__rates__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__usage__subcmd__rates__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__usage__subcmd__rates__subcmd__unset)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__usage__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3773,7 +3998,7 @@ _tok() {
             fi
             case "${prev}" in
                 --action)
-                    COMPREPLY=($(compgen -W "org-read org-write tenant-read tenant-write token-read token-write apikey-read apikey-write service-account-read service-account-write role-read role-write user-read user-write instance-read instance-write usage-read billing-read audit-read introspect produce consume functions sources sinks packages db-cql db-rest db-read db-write db-schema" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "org-read org-write tenant-read tenant-write token-read token-write apikey-read apikey-write service-account-read service-account-write role-read role-write user-read user-write instance-read instance-write usage-read usage-write billing-read billing-write audit-read introspect produce consume functions sources sinks packages db-cql db-rest db-read db-write db-schema" -- "${cur}"))
                     return 0
                     ;;
                 --resource)
@@ -4019,7 +4244,7 @@ _tok() {
             fi
             case "${prev}" in
                 --action)
-                    COMPREPLY=($(compgen -W "org-read org-write tenant-read tenant-write token-read token-write apikey-read apikey-write service-account-read service-account-write role-read role-write user-read user-write instance-read instance-write usage-read billing-read audit-read introspect produce consume functions sources sinks packages db-cql db-rest db-read db-write db-schema" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "org-read org-write tenant-read tenant-write token-read token-write apikey-read apikey-write service-account-read service-account-write role-read role-write user-read user-write instance-read instance-write usage-read usage-write billing-read billing-write audit-read introspect produce consume functions sources sinks packages db-cql db-rest db-read db-write db-schema" -- "${cur}"))
                     return 0
                     ;;
                 --resource)
@@ -4202,7 +4427,7 @@ _tok() {
             return 0
             ;;
         tok__subcmd__server__subcmd__start)
-            opts="-o -y -q -v -h -V --listen --database --master-key-file --tls-cert --tls-key --insecure-http --session-ttl --session-max-lifetime --lockout-threshold --lockout-duration --session-cache --apikey-retention --shutdown-grace --log-format --dev --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            opts="-o -y -q -v -h -V --listen --database --master-key-file --tls-cert --tls-key --insecure-http --session-ttl --session-max-lifetime --lockout-threshold --lockout-duration --session-cache --apikey-retention --meter-flush-interval --shutdown-grace --log-format --dev --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4249,6 +4474,10 @@ _tok() {
                     return 0
                     ;;
                 --apikey-retention)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --meter-flush-interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -5188,6 +5417,594 @@ _tok() {
                     ;;
                 --limit)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage)
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version show billing rates import collect help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__billing)
+            opts="-o -y -q -v -h -V --month --tenant --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --month)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__collect)
+            opts="-o -y -q -v -h -V --prometheus --interval --once --state --timeout --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --prometheus)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__help)
+            opts="show billing rates import collect help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__help__subcmd__billing)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__help__subcmd__collect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__help__subcmd__rates)
+            opts="show set unset"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__help__subcmd__rates__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__help__subcmd__rates__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__help__subcmd__rates__subcmd__unset)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__import)
+            opts="-o -y -q -v -h -V --atomic --batch-id --at --topic --namespace --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --batch-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__rates)
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version show set unset help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__rates__subcmd__help)
+            opts="show set unset help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__rates__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__rates__subcmd__help__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__rates__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__rates__subcmd__help__subcmd__unset)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__rates__subcmd__set)
+            opts="-o -y -q -v -h -V --currency --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --currency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__rates__subcmd__show)
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__rates__subcmd__unset)
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__usage__subcmd__show)
+            opts="-o -y -q -v -h -V --tenant --since --from --to --metric --by --chart --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metric)
+                    COMPREPLY=($(compgen -W "messages_in messages_out bytes_in bytes_out storage_bytes tokens_issued authentications introspections api_calls" -- "${cur}"))
+                    return 0
+                    ;;
+                --by)
+                    COMPREPLY=($(compgen -W "day month" -- "${cur}"))
+                    return 0
+                    ;;
+                --chart)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --profile)

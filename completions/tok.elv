@@ -45,6 +45,7 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand sa 'Service accounts: non-human principals that own API keys and carry roles'
             cand apikey 'API keys: JWTs of a service account for one instance, shown once, immutable'
             cand role 'Roles: built-in and custom policies of actions on resources'
+            cand usage 'Usage by tenant and day, monthly bills, the rate card; import and collect broker usage'
             cand server 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
             cand login 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
             cand logout 'End the profile''s session and remove its credential'
@@ -1421,6 +1422,241 @@ set edit:completion:arg-completer[tok] = {|@words|
         }
         &'tok;role;help;help'= {
         }
+        &'tok;usage'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand show 'Usage by tenant and day (or month): a table, and on a terminal a bar chart per metric'
+            cand billing 'A month''s bill: usage × the rate card, one row per tenant and metric, with totals'
+            cand rates 'The rate card: the price per unit of each metric, and the currency'
+            cand import 'Record usage from a file of records or from pulsar-admin stats JSON'
+            cand collect 'Scrape a broker''s Prometheus metrics and record per-day increases per tenant'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tok;usage;show'= {
+            cand --tenant 'Only this tenant'
+            cand --since 'The last N days up to today (30d, 2w) [default: 30d]'
+            cand --from 'First day, YYYY-MM-DD (UTC)'
+            cand --to 'Last day, YYYY-MM-DD (UTC) [default: today]'
+            cand --metric 'Only this metric'
+            cand --by 'Group by day or by month'
+            cand --chart 'Draw the bar chart (table output only)'
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;usage;billing'= {
+            cand --month 'The month, YYYY-MM (UTC)'
+            cand --tenant 'Only this tenant'
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;usage;rates'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand show 'Show the rate card'
+            cand set 'Set prices (METRIC PRICE pairs) and/or the currency'
+            cand unset 'Stop billing metrics (remove their prices)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tok;usage;rates;show'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;usage;rates;set'= {
+            cand --currency 'ISO 4217 currency code, e.g. EUR (amounts are rounded to its minor units)'
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;usage;rates;unset'= {
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;usage;rates;help'= {
+            cand show 'Show the rate card'
+            cand set 'Set prices (METRIC PRICE pairs) and/or the currency'
+            cand unset 'Stop billing metrics (remove their prices)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tok;usage;rates;help;show'= {
+        }
+        &'tok;usage;rates;help;set'= {
+        }
+        &'tok;usage;rates;help;unset'= {
+        }
+        &'tok;usage;rates;help;help'= {
+        }
+        &'tok;usage;import'= {
+            cand --batch-id 'The batch id (default: derived from the file''s content)'
+            cand --at 'When pulsar-admin stats were taken (RFC 3339) [default: now]'
+            cand --topic 'The topic a `topics stats` document is about (persistent://tenant/namespace/topic)'
+            cand --namespace 'The namespace a `topics stats` document belongs to (tenant/namespace)'
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand --atomic 'Reject the whole file if any record is bad (at most 10,000 records)'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;usage;collect'= {
+            cand --prometheus 'A broker''s metrics URL, e.g. http://broker:8080/metrics; repeat it for every broker of a cluster, so that storage (served in parts by several brokers) is added up'
+            cand --interval 'Time between scrapes (10s at least)'
+            cand --state 'The state file, with one --prometheus [default: <data dir>/usage-collect/<hash of URL>.json]'
+            cand --timeout 'How long one scrape may take'
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand --once 'Scrape once, record, save the state, and exit'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tok;usage;help'= {
+            cand show 'Usage by tenant and day (or month): a table, and on a terminal a bar chart per metric'
+            cand billing 'A month''s bill: usage × the rate card, one row per tenant and metric, with totals'
+            cand rates 'The rate card: the price per unit of each metric, and the currency'
+            cand import 'Record usage from a file of records or from pulsar-admin stats JSON'
+            cand collect 'Scrape a broker''s Prometheus metrics and record per-day increases per tenant'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tok;usage;help;show'= {
+        }
+        &'tok;usage;help;billing'= {
+        }
+        &'tok;usage;help;rates'= {
+            cand show 'Show the rate card'
+            cand set 'Set prices (METRIC PRICE pairs) and/or the currency'
+            cand unset 'Stop billing metrics (remove their prices)'
+        }
+        &'tok;usage;help;rates;show'= {
+        }
+        &'tok;usage;help;rates;set'= {
+        }
+        &'tok;usage;help;rates;unset'= {
+        }
+        &'tok;usage;help;import'= {
+        }
+        &'tok;usage;help;collect'= {
+        }
+        &'tok;usage;help;help'= {
+        }
         &'tok;server'= {
             cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
             cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
@@ -1454,6 +1690,7 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand --lockout-duration 'How long a locked account stays locked'
             cand --session-cache 'How long a looked-up session is reused before it is read again (`0s`: every request reads it). A session ended on another replica sharing the database stops working here within this time; one ended on this server, at once'
             cand --apikey-retention 'How long a revoked API key stays listed (as revoked) before it is purged; its entry in the revocation feed stays at least as long, and until the key expires'
+            cand --meter-flush-interval 'How often the control plane''s own usage counts (tokens issued, authentications, introspections, API calls) are written: a crash loses at most this much of them; a clean stop loses none'
             cand --shutdown-grace 'How long in-flight requests may take to finish on shutdown'
             cand --log-format 'Log format on stderr'
             cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
@@ -1912,6 +2149,7 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand service-account 'Service accounts: non-human principals that own API keys and carry roles'
             cand apikey 'API keys: JWTs of a service account for one instance, shown once, immutable'
             cand role 'Roles: built-in and custom policies of actions on resources'
+            cand usage 'Usage by tenant and day, monthly bills, the rate card; import and collect broker usage'
             cand server 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
             cand login 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
             cand logout 'End the profile''s session and remove its credential'
@@ -2070,6 +2308,32 @@ set edit:completion:arg-completer[tok] = {|@words|
         &'tok;help;role;update'= {
         }
         &'tok;help;role;delete'= {
+        }
+        &'tok;help;usage'= {
+            cand show 'Usage by tenant and day (or month): a table, and on a terminal a bar chart per metric'
+            cand billing 'A month''s bill: usage × the rate card, one row per tenant and metric, with totals'
+            cand rates 'The rate card: the price per unit of each metric, and the currency'
+            cand import 'Record usage from a file of records or from pulsar-admin stats JSON'
+            cand collect 'Scrape a broker''s Prometheus metrics and record per-day increases per tenant'
+        }
+        &'tok;help;usage;show'= {
+        }
+        &'tok;help;usage;billing'= {
+        }
+        &'tok;help;usage;rates'= {
+            cand show 'Show the rate card'
+            cand set 'Set prices (METRIC PRICE pairs) and/or the currency'
+            cand unset 'Stop billing metrics (remove their prices)'
+        }
+        &'tok;help;usage;rates;show'= {
+        }
+        &'tok;help;usage;rates;set'= {
+        }
+        &'tok;help;usage;rates;unset'= {
+        }
+        &'tok;help;usage;import'= {
+        }
+        &'tok;help;usage;collect'= {
         }
         &'tok;help;server'= {
             cand start 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)'

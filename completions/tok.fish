@@ -47,6 +47,7 @@ complete -c tok -n "__fish_tok_needs_command" -f -a "service-account" -d 'Servic
 complete -c tok -n "__fish_tok_needs_command" -f -a "sa" -d 'Service accounts: non-human principals that own API keys and carry roles'
 complete -c tok -n "__fish_tok_needs_command" -f -a "apikey" -d 'API keys: JWTs of a service account for one instance, shown once, immutable'
 complete -c tok -n "__fish_tok_needs_command" -f -a "role" -d 'Roles: built-in and custom policies of actions on resources'
+complete -c tok -n "__fish_tok_needs_command" -f -a "usage" -d 'Usage by tenant and day, monthly bills, the rate card; import and collect broker usage'
 complete -c tok -n "__fish_tok_needs_command" -f -a "server" -d 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
 complete -c tok -n "__fish_tok_needs_command" -f -a "login" -d 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
 complete -c tok -n "__fish_tok_needs_command" -f -a "logout" -d 'End the profile\'s session and remove its credential'
@@ -884,7 +885,9 @@ user-write\t''
 instance-read\t''
 instance-write\t''
 usage-read\t''
+usage-write\t''
 billing-read\t''
+billing-write\t''
 audit-read\t''
 introspect\t''
 produce\t''
@@ -953,7 +956,9 @@ user-write\t''
 instance-read\t''
 instance-write\t''
 usage-read\t''
+usage-write\t''
 billing-read\t''
+billing-write\t''
 audit-read\t''
 introspect\t''
 produce\t''
@@ -1000,6 +1005,124 @@ complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand
 complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from help" -f -a "update" -d 'Change a custom role: the actions or resources given replace the current ones'
 complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a custom role (asks you to type its name); refused while anyone holds it'
 complete -c tok -n "__fish_tok_using_subcommand role; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and not __fish_seen_subcommand_from show billing rates import collect help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and not __fish_seen_subcommand_from show billing rates import collect help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and not __fish_seen_subcommand_from show billing rates import collect help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and not __fish_seen_subcommand_from show billing rates import collect help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand usage; and not __fish_seen_subcommand_from show billing rates import collect help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and not __fish_seen_subcommand_from show billing rates import collect help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand usage; and not __fish_seen_subcommand_from show billing rates import collect help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and not __fish_seen_subcommand_from show billing rates import collect help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and not __fish_seen_subcommand_from show billing rates import collect help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand usage; and not __fish_seen_subcommand_from show billing rates import collect help" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand usage; and not __fish_seen_subcommand_from show billing rates import collect help" -f -a "show" -d 'Usage by tenant and day (or month): a table, and on a terminal a bar chart per metric'
+complete -c tok -n "__fish_tok_using_subcommand usage; and not __fish_seen_subcommand_from show billing rates import collect help" -f -a "billing" -d 'A month\'s bill: usage × the rate card, one row per tenant and metric, with totals'
+complete -c tok -n "__fish_tok_using_subcommand usage; and not __fish_seen_subcommand_from show billing rates import collect help" -f -a "rates" -d 'The rate card: the price per unit of each metric, and the currency'
+complete -c tok -n "__fish_tok_using_subcommand usage; and not __fish_seen_subcommand_from show billing rates import collect help" -f -a "import" -d 'Record usage from a file of records or from pulsar-admin stats JSON'
+complete -c tok -n "__fish_tok_using_subcommand usage; and not __fish_seen_subcommand_from show billing rates import collect help" -f -a "collect" -d 'Scrape a broker\'s Prometheus metrics and record per-day increases per tenant'
+complete -c tok -n "__fish_tok_using_subcommand usage; and not __fish_seen_subcommand_from show billing rates import collect help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from show" -l tenant -d 'Only this tenant' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from show" -l since -d 'The last N days up to today (30d, 2w) [default: 30d]' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from show" -l from -d 'First day, YYYY-MM-DD (UTC)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from show" -l to -d 'Last day, YYYY-MM-DD (UTC) [default: today]' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from show" -l metric -d 'Only this metric' -r -f -a "messages_in\t''
+messages_out\t''
+bytes_in\t''
+bytes_out\t''
+storage_bytes\t''
+tokens_issued\t''
+authentications\t''
+introspections\t''
+api_calls\t''"
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from show" -l by -d 'Group by day or by month' -r -f -a "day\t''
+month\t''"
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from show" -l chart -d 'Draw the bar chart (table output only)' -r -f -a "auto\t'On a terminal, with -o table'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from show" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from show" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from show" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from billing" -l month -d 'The month, YYYY-MM (UTC)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from billing" -l tenant -d 'Only this tenant' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from billing" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from billing" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from billing" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from billing" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from billing" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from billing" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from billing" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from billing" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from billing" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from billing" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from rates" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from rates" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from rates" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from rates" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from rates" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from rates" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from rates" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from rates" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from rates" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from rates" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from rates" -f -a "show" -d 'Show the rate card'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from rates" -f -a "set" -d 'Set prices (METRIC PRICE pairs) and/or the currency'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from rates" -f -a "unset" -d 'Stop billing metrics (remove their prices)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from rates" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from import" -l batch-id -d 'The batch id (default: derived from the file\'s content)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from import" -l at -d 'When pulsar-admin stats were taken (RFC 3339) [default: now]' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from import" -l topic -d 'The topic a `topics stats` document is about (persistent://tenant/namespace/topic)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from import" -l namespace -d 'The namespace a `topics stats` document belongs to (tenant/namespace)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from import" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from import" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from import" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from import" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from import" -l atomic -d 'Reject the whole file if any record is bad (at most 10,000 records)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from import" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from import" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from import" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -l prometheus -d 'A broker\'s metrics URL, e.g. http://broker:8080/metrics; repeat it for every broker of a cluster, so that storage (served in parts by several brokers) is added up' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -l interval -d 'Time between scrapes (10s at least)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -l state -d 'The state file, with one --prometheus [default: <data dir>/usage-collect/<hash of URL>.json]' -r -F
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -l timeout -d 'How long one scrape may take' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -l once -d 'Scrape once, record, save the state, and exit'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from help" -f -a "show" -d 'Usage by tenant and day (or month): a table, and on a terminal a bar chart per metric'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from help" -f -a "billing" -d 'A month\'s bill: usage × the rate card, one row per tenant and metric, with totals'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from help" -f -a "rates" -d 'The rate card: the price per unit of each metric, and the currency'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from help" -f -a "import" -d 'Record usage from a file of records or from pulsar-admin stats JSON'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from help" -f -a "collect" -d 'Scrape a broker\'s Prometheus metrics and record per-day increases per tenant'
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
@@ -1026,6 +1149,7 @@ complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcomma
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l lockout-duration -d 'How long a locked account stays locked' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l session-cache -d 'How long a looked-up session is reused before it is read again (`0s`: every request reads it). A session ended on another replica sharing the database stops working here within this time; one ended on this server, at once' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l apikey-retention -d 'How long a revoked API key stays listed (as revoked) before it is purged; its entry in the revocation feed stays at least as long, and until the key expires' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l meter-flush-interval -d 'How often the control plane\'s own usage counts (tokens issued, authentications, introspections, API calls) are written: a crash loses at most this much of them; a clean stop loses none' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l shutdown-grace -d 'How long in-flight requests may take to finish on shutdown' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -1326,25 +1450,26 @@ complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s q -l quiet -d 
 complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
 complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tok -n "__fish_tok_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "tenant" -d 'Pulsar tenants on an instance'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "token" -d 'Streaming tokens (Pulsar JWTs for a tenant) and application tokens, shown once'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "create" -d 'Shortcut for `tok token create`'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "instance" -d 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "org" -d 'Org settings, such as the maximum token lifetime'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "audit" -d 'The audit trail: every change, who made it and when'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "user" -d 'People who log in to a server with a password, and the roles they hold'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "service-account" -d 'Service accounts: non-human principals that own API keys and carry roles'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "apikey" -d 'API keys: JWTs of a service account for one instance, shown once, immutable'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "role" -d 'Roles: built-in and custom policies of actions on resources'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "server" -d 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "login" -d 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "logout" -d 'End the profile\'s session and remove its credential'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "whoami" -d 'Show who the profile acts as: principal, org, server, roles, session expiry'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "jwt" -d 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "profile" -d 'Manage profiles: which control plane tok talks to, and as whom'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "completion" -d 'Print a shell completion script'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "generate-docs" -d 'Write the man pages and completion scripts into a directory (for packagers)'
-complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role server login logout whoami jwt profile completion generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "tenant" -d 'Pulsar tenants on an instance'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "token" -d 'Streaming tokens (Pulsar JWTs for a tenant) and application tokens, shown once'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "create" -d 'Shortcut for `tok token create`'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "instance" -d 'Instances (Pulsar clusters), their signing keys and broker.conf lines'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "org" -d 'Org settings, such as the maximum token lifetime'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "audit" -d 'The audit trail: every change, who made it and when'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "user" -d 'People who log in to a server with a password, and the roles they hold'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "service-account" -d 'Service accounts: non-human principals that own API keys and carry roles'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "apikey" -d 'API keys: JWTs of a service account for one instance, shown once, immutable'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "role" -d 'Roles: built-in and custom policies of actions on resources'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "usage" -d 'Usage by tenant and day, monthly bills, the rate card; import and collect broker usage'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "server" -d 'Run the control plane over HTTP for a team (`tok server start`, `tok server init`)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "login" -d 'Log in to a server: the session token goes to the OS keyring, the server to the profile'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "logout" -d 'End the profile\'s session and remove its credential'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "whoami" -d 'Show who the profile acts as: principal, org, server, roles, session expiry'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "jwt" -d 'Decode, verify and mint JWTs, and create keys, offline (replaces `pulsar tokens`)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "profile" -d 'Manage profiles: which control plane tok talks to, and as whom'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "completion" -d 'Print a shell completion script'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "generate-docs" -d 'Write the man pages and completion scripts into a directory (for packagers)'
+complete -c tok -n "__fish_tok_using_subcommand help; and not __fish_seen_subcommand_from tenant token create instance org audit user service-account apikey role usage server login logout whoami jwt profile completion generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "create" -d 'Create a tenant (Pulsar names: letters, digits, _ - = : .)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "list" -d 'List tenants'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "get" -d 'Show a tenant'
@@ -1388,6 +1513,11 @@ complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from role" -f -a "get" -d 'Show a role and its policy'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from role" -f -a "update" -d 'Change a custom role: the actions or resources given replace the current ones'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from role" -f -a "delete" -d 'Delete a custom role (asks you to type its name); refused while anyone holds it'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from usage" -f -a "show" -d 'Usage by tenant and day (or month): a table, and on a terminal a bar chart per metric'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from usage" -f -a "billing" -d 'A month\'s bill: usage × the rate card, one row per tenant and metric, with totals'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from usage" -f -a "rates" -d 'The rate card: the price per unit of each metric, and the currency'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from usage" -f -a "import" -d 'Record usage from a file of records or from pulsar-admin stats JSON'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from usage" -f -a "collect" -d 'Scrape a broker\'s Prometheus metrics and record per-day increases per tenant'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "start" -d 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "init" -d 'Create an org, its first instance and its first administrator; prints the credentials once'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from jwt" -f -a "decode" -d 'Show a token\'s header and claims and what they mean; the signature is not checked'

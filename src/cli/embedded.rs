@@ -225,7 +225,9 @@ impl Api for Embedded {
         Ok(self.delete_tenant_req(name, now())?)
     }
     fn create_token(&self, tenant: &str, req: &model::CreateToken) -> Result<model::Token> {
-        Ok(self.create_token_req(tenant, req, now())?)
+        let token = self.create_token_req(tenant, req, now())?;
+        flush_counts(self);
+        Ok(token)
     }
     fn tokens(&self, tenant: Option<&str>, kind: Option<&str>) -> Result<Vec<model::Token>> {
         Ok(self.tokens_info(tenant, kind)?)
@@ -304,7 +306,9 @@ impl Api for Embedded {
         Ok(self.delete_service_account_req(name, now())?)
     }
     fn create_api_key(&self, req: &model::CreateApiKey) -> Result<model::ApiKey> {
-        Ok(self.create_api_key_req(req, now())?)
+        let key = self.create_api_key_req(req, now())?;
+        flush_counts(self);
+        Ok(key)
     }
     fn api_keys(&self, filter: &model::ApiKeyFilter) -> Result<Vec<model::ApiKey>> {
         Ok(self.api_keys_info(filter, now())?)
@@ -323,6 +327,30 @@ impl Api for Embedded {
     }
     fn introspect(&self, token: &str) -> Result<model::Introspection> {
         // Reads, then writes the use down: the control plane's own introspect.
-        Ok(ControlPlane::introspect(self, token, now())?.into())
+        let answer = ControlPlane::introspect(self, token, now())?.into();
+        flush_counts(self);
+        Ok(answer)
     }
+    fn record_usage(&self, batch: &model::UsageBatch) -> Result<model::UsageBatchResult> {
+        Ok(ControlPlane::record_usage(self, batch, now())?)
+    }
+    fn usage(&self, query: &model::UsageQuery) -> Result<Vec<model::UsagePoint>> {
+        Ok(self.usage_report(query)?)
+    }
+    fn usage_bill(&self, month: &str, tenant: Option<&str>) -> Result<model::Bill> {
+        Ok(ControlPlane::usage_bill(self, month, tenant)?)
+    }
+    fn rate_card(&self) -> Result<model::RateCard> {
+        Ok(ControlPlane::rate_card(self)?)
+    }
+    fn update_rate_card(&self, update: &model::RateCardUpdate) -> Result<model::RateCard> {
+        Ok(ControlPlane::update_rate_card(self, update, now())?)
+    }
+}
+
+/// Writes the usage the command counted (a token issued, an introspection) once it is done:
+/// the embedded mode's flush interval is one command. The work itself is done and shown, so
+/// a failure here costs only that count, not the command.
+fn flush_counts(plane: &Embedded) {
+    let _ = plane.flush_usage();
 }

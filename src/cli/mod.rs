@@ -16,6 +16,7 @@ mod role;
 mod server;
 mod tenant;
 mod token;
+mod usage;
 mod user;
 
 use clap::{Parser, Subcommand};
@@ -124,6 +125,9 @@ pub enum Command {
     /// Roles: built-in and custom policies of actions on resources
     #[command(subcommand, after_long_help = role::roles_help())]
     Role(role::RoleCommand),
+    /// Usage by tenant and day, monthly bills, the rate card; import and collect broker usage
+    #[command(subcommand)]
+    Usage(usage::UsageCommand),
     /// Run the control plane over HTTP for a team (`tok server start`, `tok server init`)
     #[command(subcommand)]
     Server(server::ServerCommand),
@@ -240,6 +244,7 @@ fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Org(cmd) => org::run(ctx, cmd),
         Command::Jwt(cmd) => jwt::run(ctx, cmd),
         Command::User(cmd) => user::run(ctx, cmd),
+        Command::Usage(cmd) => usage::run(ctx, cmd),
         Command::Server(cmd) => server::run(ctx, cmd),
         Command::Login(args) => login::login(ctx, &args),
         Command::Logout => login::logout(ctx),

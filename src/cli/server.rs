@@ -96,6 +96,11 @@ pub struct StartArgs {
     /// the revocation feed stays at least as long, and until the key expires
     #[arg(long, default_value = "15d", value_name = "DURATION")]
     pub apikey_retention: String,
+    /// How often the control plane's own usage counts (tokens issued, authentications,
+    /// introspections, API calls) are written: a crash loses at most this much of them; a
+    /// clean stop loses none
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub meter_flush_interval: String,
     /// How long in-flight requests may take to finish on shutdown
     #[arg(long, default_value = "30s", value_name = "DURATION")]
     pub shutdown_grace: String,
@@ -410,6 +415,10 @@ fn start(ctx: &Ctx, args: &StartArgs) -> Result<()> {
     }
     let grace = Duration::from_secs(duration_arg("--shutdown-grace", &args.shutdown_grace)? as u64);
     let apikey_retention = duration_arg("--apikey-retention", &args.apikey_retention)?;
+    let meter_flush = Duration::from_secs(duration_arg(
+        "--meter-flush-interval",
+        &args.meter_flush_interval,
+    )? as u64);
     let session_cache = if args.session_cache.trim().trim_end_matches('s') == "0" {
         Duration::ZERO
     } else {
@@ -449,7 +458,8 @@ fn start(ctx: &Ctx, args: &StartArgs) -> Result<()> {
         ));
     }
     let state = AppState::new(Arc::clone(&store), sealer, policy, session_cache)
-        .with_apikey_retention(apikey_retention);
+        .with_apikey_retention(apikey_retention)
+        .with_meter_flush(meter_flush);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -10,6 +10,7 @@ mod org;
 mod roles;
 mod tenants;
 mod tokens;
+mod usage;
 mod users;
 
 pub use http::{Client, ClientOptions, parse_server_url, redact_url};
@@ -24,6 +25,9 @@ use crate::model::{
     AuditEntry, BrokerConfig, CreateAppToken, CreateInstance, CreateRole, CreateTenant,
     CreateToken, CreateUser, Deleted, Instance, Org, PublicKey, Role, RoleDeleted, RoleGranted,
     Rotation, Tenant, Token, UpdateRole, User, WhoAmI,
+};
+use crate::model::{
+    Bill, RateCard, RateCardUpdate, UsageBatch, UsageBatchResult, UsagePoint, UsageQuery,
 };
 
 /// The control plane as the CLI sees it.
@@ -90,6 +94,13 @@ pub trait Api {
     /// The revocation feed after `since`, at most `limit` entries.
     fn revocations(&self, since: Option<&str>, limit: u32) -> Result<RevocationFeed>;
     fn introspect(&self, token: &str) -> Result<Introspection>;
+
+    /// Records a batch of data-plane usage (idempotent per batch id).
+    fn record_usage(&self, batch: &UsageBatch) -> Result<UsageBatchResult>;
+    fn usage(&self, query: &UsageQuery) -> Result<Vec<UsagePoint>>;
+    fn usage_bill(&self, month: &str, tenant: Option<&str>) -> Result<Bill>;
+    fn rate_card(&self) -> Result<RateCard>;
+    fn update_rate_card(&self, update: &RateCardUpdate) -> Result<RateCard>;
 }
 
 impl Api for Client {
@@ -230,5 +241,20 @@ impl Api for Client {
     }
     fn introspect(&self, token: &str) -> Result<Introspection> {
         apikeys::introspect(self, token)
+    }
+    fn record_usage(&self, batch: &UsageBatch) -> Result<UsageBatchResult> {
+        usage::record(self, batch)
+    }
+    fn usage(&self, query: &UsageQuery) -> Result<Vec<UsagePoint>> {
+        usage::report(self, query)
+    }
+    fn usage_bill(&self, month: &str, tenant: Option<&str>) -> Result<Bill> {
+        usage::bill(self, month, tenant)
+    }
+    fn rate_card(&self) -> Result<RateCard> {
+        usage::rates(self)
+    }
+    fn update_rate_card(&self, update: &RateCardUpdate) -> Result<RateCard> {
+        usage::update_rates(self, update)
     }
 }

@@ -13,6 +13,7 @@ use super::error::{ControlError, ControlResult};
 use super::model::{ApiKey, HOLDER_SERVICE_ACCOUNT, Revocation, ServiceAccount, Token};
 use super::policy::Action;
 use super::tokens::{check_lifetime, validate_credential_name};
+use super::usage::billing::Metric;
 use super::{ControlPlane, Store, Tx, ids};
 use crate::duration::Expiry;
 
@@ -296,6 +297,7 @@ impl<S: Store> ControlPlane<S> {
             );
             self.audit_write(tx, &org_id, now, "apikey.create", &name, Some(&detail))
         })?;
+        self.meter_count("", Metric::TokensIssued, now);
         Ok(CreatedApiKey { record, jwt })
     }
 

@@ -8,6 +8,7 @@ use super::model::{AppToken, HOLDER_APPLICATION, PrincipalKind};
 use super::opaque::{self, Kind};
 use super::policy::Action;
 use super::tokens::{check_lifetime, validate_token_name};
+use super::usage::billing::Metric;
 use super::{ControlPlane, Store, Tx, ids};
 use crate::duration::Expiry;
 
@@ -118,6 +119,7 @@ impl<S: Store> ControlPlane<S> {
             self.audit_write(tx, &org_id, now, "token.create", &name, Some(&detail))?;
             Ok(record)
         })?;
+        self.meter_count("", Metric::TokensIssued, now);
         Ok(CreatedAppToken {
             record,
             token,

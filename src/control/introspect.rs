@@ -20,6 +20,7 @@ use super::model::{
 use super::opaque::{self, Kind};
 use super::policy::{Action, Policy};
 use super::tokens::effective_permissions;
+use super::usage::billing::Metric;
 use super::{ControlPlane, MasterKey, Store};
 use crate::jwt::{self, VerifyKey, VerifyOptions};
 use crate::keys;
@@ -128,13 +129,16 @@ impl<S: Store> ControlPlane<S> {
     ) -> ControlResult<Introspection> {
         self.require_org(Action::Introspect)?;
         let token = token.trim();
-        if opaque::is_kind(Kind::Session, token) {
+        let answer = if opaque::is_kind(Kind::Session, token) {
             self.introspect_session(token, now)
         } else if opaque::is_kind(Kind::Application, token) {
             self.introspect_app_token(token, now)
         } else {
             self.introspect_jwt(token, now, cache)
-        }
+        }?;
+        let tenant = answer.tenant.as_deref().unwrap_or_default();
+        self.meter_count(tenant, Metric::Introspections, now);
+        Ok(answer)
     }
 
     fn introspect_session(&self, token: &str, now: i64) -> ControlResult<Introspection> {

@@ -35,7 +35,7 @@ pub use model::{
 use policy::Grants;
 pub use seal::{MASTER_KEY_LEN, MasterKey, Sealer};
 use std::sync::Arc;
-pub use store::{AuditEvent, Store, Tx};
+pub use store::{AuditEvent, DailyUsage, Store, Tx, UsageDelta};
 pub use tokens::{CreatedToken, TokenSpec};
 
 /// The org of the embedded mode.
@@ -69,6 +69,8 @@ pub struct ControlPlane<S: Store> {
     principal: Option<(PrincipalKind, String)>,
     /// Where the request came from (a server's client address), for the audit.
     source: Option<String>,
+    /// Counts of the control plane's own work, written in batches (shared by `acting`).
+    meter: Arc<usage::Meter>,
 }
 
 impl<S: Store> ControlPlane<S> {
@@ -83,6 +85,7 @@ impl<S: Store> ControlPlane<S> {
             grants: Arc::new(owner_grants(org)),
             principal: None,
             source: None,
+            meter: Arc::default(),
         }
     }
 
@@ -99,6 +102,7 @@ impl<S: Store> ControlPlane<S> {
             grants: Arc::clone(&principal.grants),
             principal: Some((principal.kind, principal.name.clone())),
             source,
+            meter: Arc::clone(&self.meter),
         }
     }
 
@@ -116,6 +120,7 @@ impl<S: Store> ControlPlane<S> {
             grants: Arc::default(),
             principal: None,
             source: None,
+            meter: Arc::clone(&self.meter),
         }
     }
 

@@ -31,7 +31,9 @@ pub enum Action {
     InstanceRead,
     InstanceWrite,
     UsageRead,
+    UsageWrite,
     BillingRead,
+    BillingWrite,
     AuditRead,
     Introspect,
     Produce,
@@ -49,7 +51,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order `tok role` lists them.
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 33] = [
         Action::OrgRead,
         Action::OrgWrite,
         Action::TenantRead,
@@ -67,7 +69,9 @@ impl Action {
         Action::InstanceRead,
         Action::InstanceWrite,
         Action::UsageRead,
+        Action::UsageWrite,
         Action::BillingRead,
+        Action::BillingWrite,
         Action::AuditRead,
         Action::Introspect,
         Action::Produce,
@@ -102,7 +106,9 @@ impl Action {
             Action::InstanceRead => "instance-read",
             Action::InstanceWrite => "instance-write",
             Action::UsageRead => "usage-read",
+            Action::UsageWrite => "usage-write",
             Action::BillingRead => "billing-read",
+            Action::BillingWrite => "billing-write",
             Action::AuditRead => "audit-read",
             Action::Introspect => "introspect",
             Action::Produce => "produce",
@@ -492,7 +498,7 @@ pub fn default_role(name: &str, org: &str) -> Option<Policy> {
             Sinks,
             Packages,
         ],
-        "Billing Administrator" => vec![OrgRead, UsageRead, BillingRead],
+        "Billing Administrator" => vec![OrgRead, UsageRead, BillingRead, BillingWrite],
         "Token Manager" => vec![
             OrgRead,
             TenantRead,
@@ -674,7 +680,10 @@ mod tests {
                     Packages,
                 ],
             ),
-            ("Billing Administrator", &[OrgRead, UsageRead, BillingRead]),
+            (
+                "Billing Administrator",
+                &[OrgRead, UsageRead, BillingRead, BillingWrite],
+            ),
             (
                 "Token Manager",
                 &[

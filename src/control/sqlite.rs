@@ -15,11 +15,11 @@ use super::model::{
     ServiceAccount, Session, SigningKey, Tenant, Token, User,
 };
 use super::policy::Policy;
-use super::store::{AuditEvent, Store, Tx};
+use super::store::{AuditEvent, DailyUsage, Store, Tx, UsageDelta};
 use crate::jwt::Algorithm;
 
 /// The schema this binary writes; a database with a higher version is refused.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -210,6 +210,32 @@ const MIGRATIONS: &[&str] = &[
         SELECT t.org_id, k.id, 'streaming', k.revoked_at, k.expires_at
         FROM tokens k JOIN tenants t ON t.id = k.tenant_id
         WHERE k.revoked_at IS NOT NULL ORDER BY k.revoked_at, k.id;",
+    // 6: usage per UTC day (by tenant name, so that a deleted tenant's usage stays billable),
+    // the batch ids already recorded, and each org's rate card.
+    "CREATE TABLE usage_daily (
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        day BIGINT NOT NULL,
+        tenant TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        value BIGINT NOT NULL,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (org_id, day, tenant, namespace, metric)
+    ) WITHOUT ROWID;
+    CREATE TABLE usage_batches (
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        batch_id TEXT NOT NULL,
+        digest BLOB NOT NULL,
+        result TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (org_id, batch_id)
+    );
+    CREATE INDEX usage_batches_created ON usage_batches (created_at);
+    CREATE TABLE rate_cards (
+        org_id TEXT PRIMARY KEY REFERENCES orgs(id),
+        card TEXT NOT NULL,
+        updated_at BIGINT NOT NULL
+    );",
 ];
 
 pub struct SqliteStore {
@@ -438,6 +464,24 @@ fn busy_or(path: &Path, e: &rusqlite::Error) -> ControlError {
         ControlError::store(format!("database error in {}: {e}", path.display()))
     }
 }
+
+/// A counter's day adds up (saturating at the largest BIGINT rather than overflowing).
+const COUNTER_UPSERT: &str = "INSERT INTO usage_daily \
+     (org_id, day, tenant, namespace, metric, value, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+     ON CONFLICT (org_id, day, tenant, namespace, metric) DO UPDATE SET \
+     value = CASE WHEN usage_daily.value > 9223372036854775807 - excluded.value \
+     THEN 9223372036854775807 ELSE usage_daily.value + excluded.value END, \
+     at = MAX(usage_daily.at, excluded.at)";
+
+/// A gauge's day keeps its latest value (the larger one on a tie, so that the order in which
+/// records arrive does not matter).
+const GAUGE_UPSERT: &str = "INSERT INTO usage_daily \
+     (org_id, day, tenant, namespace, metric, value, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+     ON CONFLICT (org_id, day, tenant, namespace, metric) DO UPDATE SET \
+     value = CASE WHEN excluded.at > usage_daily.at \
+     OR (excluded.at = usage_daily.at AND excluded.value > usage_daily.value) \
+     THEN excluded.value ELSE usage_daily.value END, \
+     at = MAX(usage_daily.at, excluded.at)";
 
 struct SqliteTx<'a> {
     tx: &'a Connection,
@@ -1452,6 +1496,108 @@ impl Tx for SqliteTx<'_> {
             "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1 \
              AND (last_used_at IS NULL OR last_used_at < ?2)",
             params![id, now],
+        )
+        .map(drop)
+    }
+
+    fn add_usage(&mut self, org_id: &str, rows: &[UsageDelta<'_>]) -> ControlResult<()> {
+        for r in rows {
+            let sql = if r.gauge {
+                GAUGE_UPSERT
+            } else {
+                COUNTER_UPSERT
+            };
+            self.exec(
+                sql,
+                params![
+                    org_id,
+                    r.day,
+                    r.tenant,
+                    r.namespace,
+                    r.metric,
+                    r.value,
+                    r.at
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn usage_daily(
+        &mut self,
+        org_id: &str,
+        from_day: i64,
+        to_day: i64,
+        tenant: Option<&str>,
+        metric: Option<&str>,
+    ) -> ControlResult<Vec<DailyUsage>> {
+        self.all(
+            "SELECT tenant, metric, day, SUM(value), MAX(at) FROM usage_daily \
+             WHERE org_id = ?1 AND day >= ?2 AND day <= ?3 \
+             AND (?4 IS NULL OR tenant = ?4) AND (?5 IS NULL OR metric = ?5) \
+             GROUP BY day, tenant, metric ORDER BY day, tenant, metric",
+            params![org_id, from_day, to_day, tenant, metric],
+            |r| {
+                Ok(DailyUsage {
+                    tenant: r.get(0)?,
+                    metric: r.get(1)?,
+                    day: r.get(2)?,
+                    value: r.get(3)?,
+                    at: r.get(4)?,
+                })
+            },
+        )
+    }
+
+    fn usage_batch(
+        &mut self,
+        org_id: &str,
+        batch_id: &str,
+    ) -> ControlResult<Option<(Vec<u8>, String)>> {
+        self.one(
+            "SELECT digest, result FROM usage_batches WHERE org_id = ?1 AND batch_id = ?2",
+            params![org_id, batch_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    }
+
+    fn insert_usage_batch(
+        &mut self,
+        org_id: &str,
+        batch_id: &str,
+        digest: &[u8],
+        result: &str,
+        now: i64,
+    ) -> ControlResult<()> {
+        self.exec(
+            "INSERT INTO usage_batches (org_id, batch_id, digest, result, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![org_id, batch_id, digest, result, now],
+        )
+        .map(drop)
+    }
+
+    fn purge_usage_batches(&mut self, created_before: i64) -> ControlResult<usize> {
+        self.exec(
+            "DELETE FROM usage_batches WHERE created_at <= ?1",
+            [created_before],
+        )
+    }
+
+    fn rate_card(&mut self, org_id: &str) -> ControlResult<Option<String>> {
+        self.one(
+            "SELECT card FROM rate_cards WHERE org_id = ?1",
+            [org_id],
+            |r| r.get(0),
+        )
+    }
+
+    fn set_rate_card(&mut self, org_id: &str, card: &str, now: i64) -> ControlResult<()> {
+        self.exec(
+            "INSERT INTO rate_cards (org_id, card, updated_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (org_id) DO UPDATE SET card = excluded.card, \
+             updated_at = excluded.updated_at",
+            params![org_id, card, now],
         )
         .map(drop)
     }

@@ -21,6 +21,35 @@ pub struct AuditEvent<'a> {
     pub source: Option<&'a str>,
 }
 
+/// One day's usage of one series to add: a counter's `value` adds to the day's, a gauge's
+/// replaces it when `at` is later (see [`Tx::add_usage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsageDelta<'a> {
+    /// The tenant's name; empty for the org's own (control-plane) usage.
+    pub tenant: &'a str,
+    /// The namespace's name; empty when none.
+    pub namespace: &'a str,
+    pub metric: &'a str,
+    /// The UTC day number (days since 1970-01-01).
+    pub day: i64,
+    pub value: i64,
+    /// When the value was observed (Unix seconds).
+    pub at: i64,
+    pub gauge: bool,
+}
+
+/// A day's usage of one metric of one tenant, summed over its namespaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyUsage {
+    /// Empty for the org's own usage.
+    pub tenant: String,
+    pub metric: String,
+    pub day: i64,
+    pub value: i64,
+    /// The latest observation that went into it.
+    pub at: i64,
+}
+
 /// A database the control plane can run on.
 pub trait Store {
     /// Runs `f` in one write transaction: all of it commits, or none of it does.
@@ -230,4 +259,37 @@ pub trait Tx {
     fn token_by_id(&mut self, jti: &str) -> ControlResult<Option<(Token, String)>>;
     /// Records a use of a streaming token (callers coalesce).
     fn touch_token(&mut self, id: &str, now: i64) -> ControlResult<()>;
+
+    /// Adds usage: per (day, tenant, namespace, metric), a counter's values add up
+    /// (saturating), a gauge keeps the value observed latest (the larger one on a tie).
+    fn add_usage(&mut self, org_id: &str, rows: &[UsageDelta<'_>]) -> ControlResult<()>;
+    /// Usage from `from_day` to `to_day` (inclusive), summed over namespaces, ordered by day,
+    /// tenant and metric; optionally of one tenant (`""`: the org's own) or one metric.
+    fn usage_daily(
+        &mut self,
+        org_id: &str,
+        from_day: i64,
+        to_day: i64,
+        tenant: Option<&str>,
+        metric: Option<&str>,
+    ) -> ControlResult<Vec<DailyUsage>>;
+    /// A recorded batch's digest and result (JSON), by batch id.
+    fn usage_batch(
+        &mut self,
+        org_id: &str,
+        batch_id: &str,
+    ) -> ControlResult<Option<(Vec<u8>, String)>>;
+    fn insert_usage_batch(
+        &mut self,
+        org_id: &str,
+        batch_id: &str,
+        digest: &[u8],
+        result: &str,
+        now: i64,
+    ) -> ControlResult<()>;
+    /// Forgets batch ids recorded at or before `created_before`; returns how many.
+    fn purge_usage_batches(&mut self, created_before: i64) -> ControlResult<usize>;
+    /// The org's rate card (JSON), if one was set.
+    fn rate_card(&mut self, org_id: &str) -> ControlResult<Option<String>>;
+    fn set_rate_card(&mut self, org_id: &str, card: &str, now: i64) -> ControlResult<()>;
 }

@@ -7,6 +7,7 @@ use super::error::{ControlError, ControlResult};
 use super::model::{HOLDER_STREAMING_TOKEN, Role, Token};
 use super::policy::{Action, Policy};
 use super::tenants::tenant_not_found;
+use super::usage::billing::Metric;
 use super::{ControlPlane, Store, Tx, ids};
 use crate::duration::Expiry;
 
@@ -178,6 +179,7 @@ impl<S: Store> ControlPlane<S> {
             self.audit_write(tx, &org_id, now, "token.create", &target, Some(&detail))?;
             Ok(())
         })?;
+        self.meter_count(&record.tenant, Metric::TokensIssued, now);
         Ok(CreatedToken { record, jwt })
     }
 

@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub mod ts;
+pub mod usage;
+pub use usage::{
+    Bill, BillLine, Rate, RateCard, RateCardUpdate, RejectedRecord, TenantBill, UsageBatch,
+    UsageBatchResult, UsagePoint, UsageQuery, UsageRecord,
+};
 
 /// The org a profile acts in.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -61,6 +61,8 @@ pub struct Output {
     pub color_err: bool,
     /// Whether stdout is a terminal (tables and charts for people).
     pub stdout_tty: bool,
+    /// Whether stderr is a terminal (progress lines redrawn in place).
+    pub stderr_tty: bool,
     /// `-v` count: 1 says which files and stores a command uses.
     pub verbose: u8,
 }
@@ -82,6 +84,7 @@ impl Output {
             color: decide(stdout_tty),
             color_err: decide(stderr_tty),
             stdout_tty,
+            stderr_tty,
             verbose: 0,
         }
     }
@@ -166,6 +169,35 @@ impl Output {
         if !self.quiet {
             eprint_line(msg);
         }
+    }
+
+    /// A progress line on stderr: redrawn in place on a terminal, else one line each time;
+    /// silenced by `--quiet`. End a run of them with [`Self::progress_done`].
+    pub fn progress(&self, msg: &str) {
+        if self.quiet {
+            return;
+        }
+        if self.stderr_tty {
+            let mut stderr = std::io::stderr().lock();
+            let _ = write!(stderr, "\r\x1b[2K{msg}").and_then(|()| stderr.flush());
+        } else {
+            eprint_line(msg);
+        }
+    }
+
+    /// Ends a progress line drawn in place, so that what follows starts on a line of its own.
+    pub fn progress_done(&self) {
+        if !self.quiet && self.stderr_tty {
+            eprint_line("");
+        }
+    }
+
+    /// The width of the terminal on stdout (80 when it is not one or cannot say).
+    pub fn width(&self) -> usize {
+        terminal_size::terminal_size_of(std::io::stdout())
+            .map(|(w, _)| usize::from(w.0))
+            .filter(|w| *w >= 20)
+            .unwrap_or(80)
     }
 
     /// `debug: …` on stderr, only with `-v`.

@@ -35,6 +35,13 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", detail)
     }
 
+    /// The same error as 422 Unprocessable Entity (well-formed, but refused as a whole).
+    pub fn unprocessable(mut self) -> Self {
+        self.status = StatusCode::UNPROCESSABLE_ENTITY;
+        self.code = "records_rejected".into();
+        self
+    }
+
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self

@@ -43,6 +43,18 @@ pub async fn record_use(state: &AppState, touch: Touch, now: i64) {
     }
 }
 
+/// The tenant a request's path names within `org`: `/v1/orgs/<org>/tenants/<tenant>/…`.
+fn tenant_in_path<'a>(path: &'a str, org: &str) -> Option<&'a str> {
+    let rest = path.strip_prefix("/v1/orgs/")?;
+    let (o, rest) = rest.split_once('/')?;
+    if o != org {
+        return None;
+    }
+    let rest = rest.strip_prefix("tenants/")?;
+    let tenant = rest.split('/').next()?;
+    (!tenant.is_empty()).then_some(tenant)
+}
+
 /// Three dot-separated parts, the first starting like a JSON object in base64url (`eyJ`).
 fn looks_like_jwt(token: &str) -> bool {
     token.starts_with("eyJ") && token.bytes().filter(|b| *b == b'.').count() == 2
@@ -95,6 +107,14 @@ pub async fn authenticate(state: &AppState, parts: &mut Parts) -> Result<Caller,
     })?;
     let source = source_of(parts);
     let principal = check(state, &token).await?;
+    // Metered once per authenticated request (an in-memory count; the server flushes them).
+    let tenant = tenant_in_path(parts.uri.path(), &principal.org).unwrap_or_default();
+    state.plane.meter().count(
+        &principal.org,
+        tenant,
+        crate::control::usage::billing::Metric::ApiCalls,
+        (state.clock)(),
+    );
     let caller = Caller { principal, source };
     parts.extensions.insert(caller.clone());
     Ok(caller)

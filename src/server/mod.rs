@@ -6,6 +6,7 @@ mod error;
 mod extract;
 mod idempotency;
 mod routes;
+mod usage;
 
 use std::net::SocketAddr;
 use std::ops::Deref;
@@ -34,8 +35,12 @@ use crate::control::session_cache::SessionCache;
 use crate::control::sqlite::SqliteStore;
 use crate::control::{ControlPlane, MasterKey, Sealer};
 
-/// The largest request body accepted (64 KiB: imported keys are the largest bodies).
+/// The largest request body accepted (64 KiB: imported keys are the largest bodies), except
+/// for batches of usage records.
 pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// How often a server writes the control plane's own usage counts by default.
+pub const DEFAULT_METER_FLUSH: Duration = Duration::from_secs(10);
 
 /// Everything a handler needs, shared by all requests.
 #[derive(Clone)]
@@ -59,6 +64,9 @@ pub struct Inner {
     /// minute's turn writes once, not once per request.
     pub recorded:
         std::sync::Mutex<std::collections::HashMap<crate::control::introspect::Touch, i64>>,
+    /// How often the control plane's own usage counts are written (a crash loses at most
+    /// this much of them).
+    pub meter_flush: Duration,
 }
 
 impl Deref for AppState {
@@ -91,7 +99,29 @@ impl AppState {
                 crate::control::introspect::ISSUED_CACHE_TTL,
             ),
             recorded: std::sync::Mutex::default(),
+            meter_flush: DEFAULT_METER_FLUSH,
         }))
+    }
+
+    /// The same state with another interval between writes of the usage counts.
+    pub fn with_meter_flush(self, every: Duration) -> AppState {
+        match Arc::try_unwrap(self.0) {
+            Ok(mut inner) => {
+                inner.meter_flush = every;
+                AppState(Arc::new(inner))
+            }
+            Err(shared) => AppState(shared),
+        }
+    }
+
+    /// Writes the usage counts held in memory; a failure is logged and the counts kept
+    /// for the next flush.
+    pub async fn flush_usage(&self) {
+        let st = self.clone();
+        let done = blocking(move || st.plane.flush_usage().map_err(ApiError::from)).await;
+        if let Err(e) = done {
+            tracing::warn!(code = %e.code, detail = %e.detail, "writing usage counts failed; they are kept for the next flush");
+        }
     }
 
     /// The same state with another retention for revoked API keys (seconds).
@@ -164,6 +194,7 @@ pub async fn blocking<T: Send + 'static>(
         (name = "service-accounts", description = "Non-human principals that own API keys and carry roles"),
         (name = "apikeys", description = "API keys: JWTs of a service account for one instance, shown once, immutable"),
         (name = "introspection", description = "RFC 7662 introspection and the revocation feed, for gateways and brokers"),
+        (name = "usage", description = "Usage by tenant and day (metered and sent by brokers), the rate card, and a month's bill"),
         (name = "health", description = "Liveness and readiness")
     )
 )]
@@ -236,6 +267,16 @@ fn api_router() -> OpenApiRouter<AppState> {
             routes::update_role,
             routes::delete_role
         ))
+        .routes(routes!(usage::usage_report))
+        .routes(routes!(usage::usage_billing))
+        .routes(routes!(usage::get_rates, usage::update_rates))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(usage::record_usage))
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    usage::RECORDS_BODY_LIMIT,
+                )),
+        )
 }
 
 /// The OpenAPI document, as served at `/v1/openapi.json` and kept in the repo.
@@ -406,9 +447,10 @@ pub async fn serve(
         tracing::info!("shutting down: finishing in-flight requests");
         shutdown.graceful_shutdown(Some(grace));
     });
-    tokio::spawn(purge_loop(state));
+    tokio::spawn(purge_loop(state.clone()));
+    tokio::spawn(meter_loop(state.clone()));
     on_bound(bound, tls);
-    match listen.tls {
+    let served = match listen.tls {
         Some((cert, key)) => {
             let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
                 .await
@@ -430,6 +472,19 @@ pub async fn serve(
                 .serve(app)
                 .await
         }
+    };
+    // The counts of the last interval, so that a clean stop loses none.
+    state.flush_usage().await;
+    served
+}
+
+/// Writes the usage counts every `meter_flush`.
+async fn meter_loop(state: AppState) {
+    let mut tick = tokio::time::interval(state.meter_flush.max(Duration::from_millis(100)));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        state.flush_usage().await;
     }
 }
 
@@ -444,7 +499,8 @@ async fn purge_loop(state: AppState) {
             st.store
                 .write(|tx| {
                     tx.purge_sessions(now)?;
-                    tx.purge_idempotency_keys(now - idempotency::RETENTION_SECS)
+                    tx.purge_idempotency_keys(now - idempotency::RETENTION_SECS)?;
+                    tx.purge_usage_batches(now - crate::control::usage::BATCH_RETENTION_SECS)
                 })
                 .map_err(ApiError::from)?;
             // Revoked API keys past their retention, and feed entries nobody needs.

@@ -165,6 +165,12 @@ pub async fn login(
                 ));
             }
         };
+        st.plane.meter().count(
+            &s.org,
+            "",
+            crate::control::usage::billing::Metric::Authentications,
+            now,
+        );
         Ok(Session {
             auth_token: token,
             expires_at: s.expires_at,

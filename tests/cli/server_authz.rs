@@ -304,6 +304,36 @@ fn cases() -> Vec<Case> {
             |_, _| at("/revocations"),
         ),
     ]);
+    let rates = "/v1/orgs/{org}/usage/rates";
+    cases.extend([
+        case("GET", "/v1/orgs/{org}/usage", "usage-read", 200, |_, _| {
+            at("/usage?from=2026-11-01&to=2026-11-30")
+        }),
+        case(
+            "POST",
+            "/v1/orgs/{org}/usage/records",
+            "usage-write",
+            200,
+            |fx, _| {
+                at("/usage/records").body(json!({
+                    "batch_id": fx.name("batch"),
+                    "records": [{"tenant": "acme", "metric": "bytes_in", "value": 1,
+                                 "at": "2026-11-01T00:00:00Z"}],
+                }))
+            },
+        ),
+        case(
+            "GET",
+            "/v1/orgs/{org}/usage/billing",
+            "billing-read",
+            200,
+            |_, _| at("/usage/billing?month=2026-11"),
+        ),
+        case("GET", rates, "billing-read", 200, |_, _| at("/usage/rates")),
+        case("PATCH", rates, "billing-write", 200, |_, _| {
+            at("/usage/rates").body(json!({"prices": {"bytes_in": "0.09"}}))
+        }),
+    ]);
     cases
 }
 
@@ -577,6 +607,7 @@ fn assert_none_failed(failures: &[String]) {
 
 /// Whether `path` is an instance of `template`: the builders hit the route they name.
 fn fits(template: &str, path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or(path);
     let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
     t.len() == p.len()
         && t.iter()

@@ -492,7 +492,8 @@ pub struct Bill {
     /// The currency's minor units: every amount and total has exactly this many decimals.
     #[serde(skip)]
     pub minor_units: u32,
-    /// Tenants with at least one line, sorted by name (byte order).
+    /// Tenants with at least one line, sorted by name (byte order; the org's own usage, with
+    /// an empty name, first).
     pub tenants: Vec<TenantBill>,
     /// The sum of the tenant totals.
     pub total: Decimal,
@@ -512,7 +513,8 @@ pub struct Bill {
 /// A month without usage is an empty bill with total 0.
 ///
 /// Errors: a malformed month, an invalid rate card (negative price, more than 6 decimals, bad
-/// currency — named), an empty tenant name, and figures too large to price exactly.
+/// currency — named), and figures too large to price exactly. An empty tenant name stands for
+/// the org's own usage tied to no tenant; it sorts first.
 pub fn bill(
     month: &str,
     card: &RateCard,
@@ -524,10 +526,7 @@ pub fn bill(
     let minor = card.minor_units;
 
     let mut by_tenant: BTreeMap<&str, BTreeMap<Metric, u128>> = BTreeMap::new();
-    for (i, (tenant, metric, raw)) in usage.iter().enumerate() {
-        if tenant.is_empty() {
-            return Err(format!("usage row {i}: the tenant name is empty"));
-        }
+    for (tenant, metric, raw) in usage {
         if !card.prices.contains_key(metric) {
             continue;
         }
@@ -998,13 +997,19 @@ mod tests {
         }
         let e = RateCard::new("USD", 5).unwrap_err();
         assert!(e.contains("minor units"), "{e}");
-        let e = bill(
+        // An empty tenant name is the org's own usage: billed, and listed first.
+        let b = bill(
             "2026-11",
-            &card("USD", 2, &[]),
-            &[row("", Metric::BytesIn, 1)],
+            &card("USD", 2, &[(Metric::BytesIn, "1")]),
+            &[
+                row("acme", Metric::BytesIn, 1_000_000_000),
+                row("", Metric::BytesIn, 2_000_000_000),
+            ],
         )
-        .unwrap_err();
-        assert!(e.contains("row 0") && e.contains("tenant"), "{e}");
+        .unwrap();
+        let names: Vec<&str> = b.tenants.iter().map(|t| t.tenant.as_str()).collect();
+        assert_eq!(names, ["", "acme"]);
+        assert_eq!(b.total.to_string(), "3.00");
     }
 
     #[test]

@@ -1,6 +1,13 @@
-//! Usage and billing (issue 7), first step: the pure arithmetic the rest will stand on —
-//! turning scraped Prometheus counters into per-day deltas, and pricing usage exactly.
-//! Nothing here is reachable from the CLI or the API yet.
+//! Usage and billing (issue 7): metering the control plane's own work, recording data-plane
+//! usage sent in batches, reports by day and month, the rate card and a month's bill.
 
 pub mod billing;
 pub mod delta;
+pub mod meter;
+mod service;
+
+pub use meter::Meter;
+pub use service::{
+    BATCH_RETENTION_SECS, MAX_BATCH_RECORDS, MAX_FUTURE_SKEW_SECS, MAX_RECORD_VALUE, format_day,
+    parse_day,
+};

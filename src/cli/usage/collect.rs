@@ -1,0 +1,482 @@
+//! `tok usage collect`: scrape a Pulsar broker's Prometheus metrics every `--interval`, turn
+//! its counters into per-day increases per tenant and namespace ([`super::scrape`]), and record
+//! them. The last samples are kept in a state file after every recorded scrape, so a restart —
+//! or the next `--once` from cron — continues where the last one stopped.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use super::scrape::{Collector, ScrapeReport};
+use crate::cli::Ctx;
+use crate::client::Api;
+use crate::duration::{now, parse_duration, rfc3339};
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::UsageBatch;
+
+pub const COLLECT_HELP: &str = "\
+Scrapes each URL (a Pulsar broker's /metrics, in the Prometheus text format) and maps
+pulsar_in_messages_total, pulsar_out_messages_total, pulsar_in_bytes_total and
+pulsar_out_bytes_total (counters) to messages_in, messages_out, bytes_in and bytes_out, and
+pulsar_storage_size (a gauge) to storage_bytes, by the tenant and namespace in each series'
+labels. A counter's first scrape is only a baseline; after that each scrape records how much it
+grew, split across the UTC days the interval covers; a counter that went down was reset (a
+broker restart) and counts from zero. Give every broker of a cluster (--prometheus repeated):
+a namespace's storage is served in parts by the brokers that own its bundles, and is recorded
+as their sum (left out of a round in which a broker could not be scraped).
+
+The last samples are kept in a state file (--state; by default in the data dir, one per URL), so
+`--once` run from cron records the increase since the previous run, and a restarted collector
+loses nothing. State is saved only after the control plane recorded the scrape; a scrape it did
+not record is counted again by the next one.
+
+On a terminal a progress line shows the scrapes; Ctrl-C stops after the scrape in progress
+(exit 0). An unreachable target or an answer that is not a Prometheus exposition is an error on
+the first scrape (exit 6 or 1); later, a warning, and the collector tries again at the next
+interval.
+
+JSON fields (-o json, printed when it stops): {urls, scrapes, series, records, accepted, rejected,
+baseline, resets, states}.";
+
+#[derive(Debug, clap::Args)]
+pub struct CollectArgs {
+    /// A broker's metrics URL, e.g. http://broker:8080/metrics; repeat it for every broker of
+    /// a cluster, so that storage (served in parts by several brokers) is added up
+    #[arg(long, value_name = "URL", required = true)]
+    prometheus: Vec<String>,
+    /// Time between scrapes (10s at least)
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    interval: String,
+    /// Scrape once, record, save the state, and exit
+    #[arg(long)]
+    once: bool,
+    /// The state file, with one --prometheus [default: <data dir>/usage-collect/<hash of URL>.json]
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// How long one scrape may take
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    timeout: String,
+}
+
+#[derive(Debug, Default, serde::Serialize)]
+struct Summary {
+    urls: Vec<String>,
+    scrapes: u64,
+    /// Series recognised in the last round.
+    series: usize,
+    records: u64,
+    accepted: u64,
+    rejected: u64,
+    /// Counter series seen for the first time (their history before is not counted).
+    baseline: usize,
+    resets: usize,
+    states: Vec<String>,
+}
+
+/// One broker: where to scrape it and what its counters read last.
+struct Target {
+    url: reqwest::Url,
+    /// The URL with any credentials masked, for messages.
+    shown: String,
+    state: PathBuf,
+    collector: Collector,
+    /// The state as last recorded: a round the control plane did not record goes back to it.
+    saved: String,
+}
+
+fn secs(what: &str, text: &str) -> Result<Duration> {
+    parse_duration(text)
+        .map(Duration::from_secs)
+        .map_err(|e| Error::usage(format!("{what}: {e}")))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A short, stable name for a URL (state files, batch ids): never the URL itself, which may
+/// carry credentials.
+fn url_id(url: &str) -> String {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, url.as_bytes());
+    hex(&d.as_ref()[..8])
+}
+
+fn parse_target(text: &str) -> Result<reqwest::Url> {
+    let url = reqwest::Url::parse(text).map_err(|e| {
+        Error::usage(format!(
+            "invalid --prometheus URL: {e}; expected e.g. http://broker:8080/metrics"
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::usage(format!(
+            "invalid --prometheus URL: scheme {} is not http or https",
+            url.scheme()
+        )));
+    }
+    Ok(url)
+}
+
+pub fn run(ctx: &Ctx, args: &CollectArgs) -> Result<()> {
+    let interval = secs("--interval", &args.interval)?;
+    if interval < Duration::from_secs(10) {
+        return Err(Error::usage(format!(
+            "--interval {} is too short: scrape every 10s or more",
+            args.interval
+        )));
+    }
+    let timeout = secs("--timeout", &args.timeout)?;
+    if args.state.is_some() && args.prometheus.len() > 1 {
+        return Err(Error::usage(
+            "--state names the state of one --prometheus URL; with several, each keeps its \
+             own in the data dir",
+        ));
+    }
+    let mut targets = Vec::new();
+    for text in &args.prometheus {
+        let url = parse_target(text)?;
+        if targets.iter().any(|t: &Target| t.url == url) {
+            return Err(Error::usage(format!(
+                "--prometheus {} is given twice",
+                crate::client::redact_url(url.as_str())
+            )));
+        }
+        let state = match &args.state {
+            Some(p) => p.clone(),
+            None => {
+                let (paths, _) = ctx.config()?;
+                paths
+                    .data_dir
+                    .join("usage-collect")
+                    .join(format!("{}.json", url_id(url.as_str())))
+            }
+        };
+        let collector = load_state(&state)?;
+        let saved = collector.save();
+        targets.push(Target {
+            shown: crate::client::redact_url(url.as_str()),
+            url,
+            state,
+            collector,
+            saved,
+        });
+    }
+    let all: Vec<&str> = targets.iter().map(|t| t.url.as_str()).collect();
+    let id = url_id(&all.join("\n"));
+    let http = reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .user_agent(concat!("tok/", env!("CARGO_PKG_VERSION"), " usage-collect"))
+        .build()
+        .map_err(|e| Error::other(format!("cannot build an HTTP client: {e}")))?;
+    let api = ctx.api()?;
+    let stop = if args.once {
+        None
+    } else {
+        Some(stop_on_ctrl_c())
+    };
+    let mut summary = Summary {
+        urls: targets.iter().map(|t| t.shown.clone()).collect(),
+        states: targets
+            .iter()
+            .map(|t| t.state.display().to_string())
+            .collect(),
+        ..Summary::default()
+    };
+    let out = &ctx.out;
+    loop {
+        let at = now();
+        let first = summary.scrapes == 0 || args.once;
+        let mut reports = Vec::new();
+        let mut complete = true;
+        for t in &mut targets {
+            let scraped = scrape(&http, &t.url, &t.shown).and_then(|body| {
+                t.collector
+                    .observe(&body, at)
+                    .map_err(|e| not_prometheus(&t.shown, &e))
+            });
+            match scraped {
+                Ok(report) => {
+                    if report.series == 0 {
+                        out.warn(&format!(
+                            "{} exposes no Pulsar usage metrics (pulsar_in_bytes_total, \
+                             pulsar_storage_size, …)",
+                            t.shown
+                        ));
+                    }
+                    reports.push(report);
+                }
+                Err(e) if first => {
+                    out.progress_done();
+                    return Err(e);
+                }
+                Err(e) => {
+                    complete = false;
+                    out.warn(&format!("{}; retrying at the next interval", e.message));
+                }
+            }
+        }
+        let report = merge(reports, complete);
+        match send(api, &id, at, &report) {
+            Ok((accepted, rejected)) => {
+                for t in &mut targets {
+                    t.saved = t.collector.save();
+                    save_state(&t.state, &t.saved)?;
+                }
+                tally(&mut summary, &report, accepted, rejected.len());
+                for reason in rejected {
+                    out.warn(&format!("a record was refused: {reason}"));
+                }
+                out.progress(&progress_line(&summary, &report, at, args.once, interval));
+            }
+            Err(e) if first => {
+                out.progress_done();
+                return Err(e);
+            }
+            Err(e) => {
+                // Not recorded: forget this round, so the next one counts its growth.
+                for t in &mut targets {
+                    t.collector = Collector::load(&t.saved).map_err(Error::other)?;
+                }
+                out.warn(&format!(
+                    "recording failed: {}; retrying at the next scrape",
+                    e.message
+                ));
+            }
+        }
+        let Some(stop) = &stop else { break };
+        match stop.recv_timeout(interval) {
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            // Ctrl-C, or the signal thread is gone.
+            Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    out.progress_done();
+    match out.format {
+        crate::output::Format::Table => out.info(&format!(
+            "stopped after {} scrape(s): {} record(s) sent, {} recorded, {} rejected; state in {}",
+            summary.scrapes,
+            summary.records,
+            summary.accepted,
+            summary.rejected,
+            summary.states.join(", ")
+        )),
+        _ => out.json(&summary)?,
+    }
+    Ok(())
+}
+
+/// One round's reports as one: counter increases side by side (the control plane adds them
+/// up), and each namespace's stored bytes summed over the brokers that serve parts of it —
+/// left out when a broker could not be scraped, since a part would stand for the whole.
+fn merge(reports: Vec<ScrapeReport>, complete: bool) -> ScrapeReport {
+    let mut merged = ScrapeReport::default();
+    let mut storage: std::collections::BTreeMap<(String, Option<String>, String), u64> =
+        std::collections::BTreeMap::new();
+    for r in reports {
+        merged.series += r.series;
+        merged.skipped += r.skipped;
+        merged.broker_wide += r.broker_wide;
+        merged.baseline += r.baseline;
+        merged.resets += r.resets;
+        for rec in r.records {
+            if rec.metric == "storage_bytes" {
+                if complete {
+                    let v = storage
+                        .entry((rec.tenant, rec.namespace, rec.at))
+                        .or_insert(0);
+                    *v = v.saturating_add(rec.value);
+                }
+            } else {
+                merged.records.push(rec);
+            }
+        }
+    }
+    merged
+        .records
+        .extend(storage.into_iter().map(|((tenant, namespace, at), value)| {
+            crate::model::UsageRecord {
+                tenant,
+                namespace,
+                metric: "storage_bytes".into(),
+                value,
+                at,
+            }
+        }));
+    merged
+}
+
+fn tally(summary: &mut Summary, report: &ScrapeReport, accepted: u64, rejected: usize) {
+    summary.scrapes += 1;
+    summary.series = report.series;
+    summary.records += report.records.len() as u64;
+    summary.accepted += accepted;
+    summary.rejected += rejected as u64;
+    summary.baseline += report.baseline;
+    summary.resets += report.resets;
+}
+
+fn progress_line(s: &Summary, r: &ScrapeReport, at: i64, once: bool, every: Duration) -> String {
+    let mut line = format!(
+        "scrape {} at {} · {} series · {} record(s) sent, {} recorded",
+        s.scrapes,
+        rfc3339(at).unwrap_or_default(),
+        r.series,
+        r.records.len(),
+        s.accepted
+    );
+    if r.baseline > 0 {
+        line.push_str(&format!(" · {} new series (baseline)", r.baseline));
+    }
+    if r.resets > 0 {
+        line.push_str(&format!(" · {} reset(s)", r.resets));
+    }
+    if !once {
+        line.push_str(&format!(" · next in {}s (Ctrl-C stops)", every.as_secs()));
+    }
+    line
+}
+
+/// Fetches the exposition; errors say whether the target could not be reached or answered
+/// something other than metrics.
+fn scrape(http: &reqwest::blocking::Client, url: &reqwest::Url, shown: &str) -> Result<String> {
+    let resp = http.get(url.clone()).send().map_err(|e| {
+        let why = if e.is_timeout() {
+            "timed out".to_string()
+        } else if e.is_connect() {
+            "connection failed".to_string()
+        } else {
+            e.without_url().to_string()
+        };
+        Error::new(
+            ErrorKind::Unreachable,
+            format!("cannot scrape {shown}: {why}"),
+        )
+        .with_hint("check the URL and that the broker's HTTP port is reachable from here")
+    })?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(Error::other(format!(
+            "cannot scrape {shown}: HTTP {status}"
+        ))
+        .with_hint("the URL should be the broker's Prometheus endpoint, e.g. http://broker:8080/metrics"));
+    }
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if content_type.starts_with("text/html") || content_type.starts_with("application/json") {
+        return Err(not_prometheus(
+            shown,
+            &format!("it answered {content_type}, not the Prometheus text format"),
+        ));
+    }
+    resp.text()
+        .map_err(|e| Error::other(format!("cannot read {shown}: {}", e.without_url())))
+}
+
+fn not_prometheus(shown: &str, why: &str) -> Error {
+    Error::other(format!(
+        "{shown} is not a Prometheus metrics endpoint: {why}"
+    ))
+    .with_code("not_prometheus")
+    .with_hint("a Pulsar broker serves them at http://<broker>:8080/metrics")
+}
+
+/// Records a scrape's records; returns how many were recorded and the distinct reasons for
+/// the ones refused.
+fn send(api: &dyn Api, id: &str, at: i64, report: &ScrapeReport) -> Result<(u64, Vec<String>)> {
+    if report.records.is_empty() {
+        return Ok((0, Vec::new()));
+    }
+    let mut accepted = 0;
+    let mut reasons: Vec<String> = Vec::new();
+    let records: Vec<serde_json::Value> = report
+        .records
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| Error::other(format!("cannot encode records: {e}")))?;
+    for (i, chunk) in records
+        .chunks(crate::control::usage::MAX_BATCH_RECORDS)
+        .enumerate()
+    {
+        // One id per scrape and chunk: a retry of the same scrape is recorded once.
+        let batch = UsageBatch {
+            batch_id: format!("collect-{id}-{at}-{i}"),
+            atomic: false,
+            records: chunk.to_vec(),
+        };
+        let result = api.record_usage(&batch)?;
+        accepted += result.accepted;
+        for r in result.rejected {
+            if !reasons.contains(&r.reason) {
+                reasons.push(r.reason);
+            }
+        }
+    }
+    Ok((accepted, reasons))
+}
+
+fn load_state(path: &Path) -> Result<Collector> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Collector::load(&text).map_err(|e| {
+            Error::other(format!(
+                "the collector state {} is unreadable: {e}",
+                path.display()
+            ))
+            .with_hint("move it aside to start afresh (counters then start from a new baseline)")
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Collector::new()),
+        Err(e) => Err(Error::io(format!("reading {}", path.display()), &e)),
+    }
+}
+
+/// Writes the state atomically (a temporary file renamed over the old one).
+fn save_state(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("creating {}", dir.display()), &e))?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| Error::io(format!("writing {}", path.display()), &e))
+}
+
+/// A channel that receives once on Ctrl-C (SIGINT) or SIGTERM, from a thread of its own, so
+/// that the blocking loop can wait on it between scrapes.
+fn stop_on_ctrl_c() -> mpsc::Receiver<()> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{SignalKind, signal};
+                match signal(SignalKind::terminate()) {
+                    Ok(mut term) => {
+                        tokio::select! {
+                            _ = tokio::signal::ctrl_c() => {},
+                            _ = term.recv() => {},
+                        }
+                    }
+                    Err(_) => {
+                        let _ = tokio::signal::ctrl_c().await;
+                    }
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        });
+        let _ = tx.send(());
+    });
+    rx
+}
