@@ -338,7 +338,7 @@ impl Api for Embedded {
         Ok(self.usage_report(query)?)
     }
     fn usage_bill(&self, month: &str, tenant: Option<&str>) -> Result<model::Bill> {
-        Ok(ControlPlane::usage_bill(self, month, tenant)?)
+        Ok(ControlPlane::usage_bill(self, month, tenant, now())?)
     }
     fn rate_card(&self) -> Result<model::RateCard> {
         Ok(ControlPlane::rate_card(self)?)

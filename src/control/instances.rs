@@ -261,6 +261,7 @@ impl<S: Store> ControlPlane<S> {
             }
             for t in &tenants {
                 super::apikeys::feed_tenant_tokens(tx, &org_id, &t.id, now)?;
+                super::usage::keep_token_days(tx, &org_id, t, now)?;
                 tx.delete_tenant(&t.id)?;
                 self.audit_write(tx, &org_id, now, "tenant.delete", &t.name, Some("cascade"))?;
             }

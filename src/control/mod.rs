@@ -35,7 +35,7 @@ pub use model::{
 use policy::Grants;
 pub use seal::{MASTER_KEY_LEN, MasterKey, Sealer};
 use std::sync::Arc;
-pub use store::{AuditEvent, DailyUsage, Store, Tx, UsageDelta};
+pub use store::{AuditEvent, DailyUsage, Store, StoredBatch, Tx, UsageDelta};
 pub use tokens::{CreatedToken, TokenSpec};
 
 /// The org of the embedded mode.

@@ -15,7 +15,7 @@ use super::model::{
     ServiceAccount, Session, SigningKey, Tenant, Token, User,
 };
 use super::policy::Policy;
-use super::store::{AuditEvent, DailyUsage, Store, Tx, UsageDelta};
+use super::store::{AuditEvent, DailyUsage, Store, StoredBatch, Tx, UsageDelta};
 use crate::jwt::Algorithm;
 
 /// The schema this binary writes; a database with a higher version is refused.
@@ -227,6 +227,7 @@ const MIGRATIONS: &[&str] = &[
         batch_id TEXT NOT NULL,
         digest BLOB NOT NULL,
         result TEXT NOT NULL,
+        actor TEXT NOT NULL,
         created_at BIGINT NOT NULL,
         PRIMARY KEY (org_id, batch_id)
     );
@@ -1531,11 +1532,12 @@ impl Tx for SqliteTx<'_> {
         tenant: Option<&str>,
         metric: Option<&str>,
     ) -> ControlResult<Vec<DailyUsage>> {
-        self.all(
-            "SELECT tenant, metric, day, SUM(value), MAX(at) FROM usage_daily \
+        // Namespaces are added up here, saturating: SQL's SUM fails on a 64-bit overflow.
+        let rows = self.all(
+            "SELECT tenant, metric, day, value, at FROM usage_daily \
              WHERE org_id = ?1 AND day >= ?2 AND day <= ?3 \
              AND (?4 IS NULL OR tenant = ?4) AND (?5 IS NULL OR metric = ?5) \
-             GROUP BY day, tenant, metric ORDER BY day, tenant, metric",
+             ORDER BY day, tenant, metric",
             params![org_id, from_day, to_day, tenant, metric],
             |r| {
                 Ok(DailyUsage {
@@ -1546,18 +1548,32 @@ impl Tx for SqliteTx<'_> {
                     at: r.get(4)?,
                 })
             },
-        )
+        )?;
+        let mut out: Vec<DailyUsage> = Vec::with_capacity(rows.len());
+        for r in rows {
+            match out.last_mut() {
+                Some(l) if l.day == r.day && l.tenant == r.tenant && l.metric == r.metric => {
+                    l.value = l.value.saturating_add(r.value);
+                    l.at = l.at.max(r.at);
+                }
+                _ => out.push(r),
+            }
+        }
+        Ok(out)
     }
 
-    fn usage_batch(
-        &mut self,
-        org_id: &str,
-        batch_id: &str,
-    ) -> ControlResult<Option<(Vec<u8>, String)>> {
+    fn usage_batch(&mut self, org_id: &str, batch_id: &str) -> ControlResult<Option<StoredBatch>> {
         self.one(
-            "SELECT digest, result FROM usage_batches WHERE org_id = ?1 AND batch_id = ?2",
+            "SELECT digest, result, actor FROM usage_batches \
+             WHERE org_id = ?1 AND batch_id = ?2",
             params![org_id, batch_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| {
+                Ok(StoredBatch {
+                    digest: r.get(0)?,
+                    result: r.get(1)?,
+                    actor: r.get(2)?,
+                })
+            },
         )
     }
 
@@ -1565,14 +1581,20 @@ impl Tx for SqliteTx<'_> {
         &mut self,
         org_id: &str,
         batch_id: &str,
-        digest: &[u8],
-        result: &str,
+        batch: &StoredBatch,
         now: i64,
     ) -> ControlResult<()> {
         self.exec(
-            "INSERT INTO usage_batches (org_id, batch_id, digest, result, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![org_id, batch_id, digest, result, now],
+            "INSERT INTO usage_batches (org_id, batch_id, digest, result, actor, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                org_id,
+                batch_id,
+                batch.digest,
+                batch.result,
+                batch.actor,
+                now
+            ],
         )
         .map(drop)
     }

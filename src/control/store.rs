@@ -50,6 +50,17 @@ pub struct DailyUsage {
     pub at: i64,
 }
 
+/// A batch of usage records as remembered: what was sent (its digest), what was answered,
+/// and who sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBatch {
+    /// SHA-256 of the records (canonical JSON).
+    pub digest: Vec<u8>,
+    /// The answer, as JSON.
+    pub result: String,
+    pub actor: String,
+}
+
 /// A database the control plane can run on.
 pub trait Store {
     /// Runs `f` in one write transaction: all of it commits, or none of it does.
@@ -273,18 +284,13 @@ pub trait Tx {
         tenant: Option<&str>,
         metric: Option<&str>,
     ) -> ControlResult<Vec<DailyUsage>>;
-    /// A recorded batch's digest and result (JSON), by batch id.
-    fn usage_batch(
-        &mut self,
-        org_id: &str,
-        batch_id: &str,
-    ) -> ControlResult<Option<(Vec<u8>, String)>>;
+    /// A recorded batch, by batch id.
+    fn usage_batch(&mut self, org_id: &str, batch_id: &str) -> ControlResult<Option<StoredBatch>>;
     fn insert_usage_batch(
         &mut self,
         org_id: &str,
         batch_id: &str,
-        digest: &[u8],
-        result: &str,
+        batch: &StoredBatch,
         now: i64,
     ) -> ControlResult<()>;
     /// Forgets batch ids recorded at or before `created_before`; returns how many.

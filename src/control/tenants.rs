@@ -112,6 +112,7 @@ impl<S: Store> ControlPlane<S> {
             let org_id = self.org_id(tx)?;
             let tenant = self.tenant_in(tx, name)?;
             super::apikeys::feed_tenant_tokens(tx, &org_id, &tenant.id, now)?;
+            super::usage::keep_token_days(tx, &org_id, &tenant, now)?;
             tx.delete_tenant(&tenant.id)?;
             let detail = format!("{} token(s) deleted with it", tenant.token_count);
             self.audit_write(tx, &org_id, now, "tenant.delete", name, Some(&detail))?;

@@ -38,7 +38,6 @@ impl ApiError {
     /// The same error as 422 Unprocessable Entity (well-formed, but refused as a whole).
     pub fn unprocessable(mut self) -> Self {
         self.status = StatusCode::UNPROCESSABLE_ENTITY;
-        self.code = "records_rejected".into();
         self
     }
 

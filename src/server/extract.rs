@@ -43,8 +43,12 @@ pub async fn record_use(state: &AppState, touch: Touch, now: i64) {
     }
 }
 
+/// Where authentication leaves the caller's org for the metering of API calls.
+#[derive(Clone, Default)]
+pub struct MeterSlot(pub std::sync::Arc<std::sync::OnceLock<String>>);
+
 /// The tenant a request's path names within `org`: `/v1/orgs/<org>/tenants/<tenant>/…`.
-fn tenant_in_path<'a>(path: &'a str, org: &str) -> Option<&'a str> {
+pub fn tenant_in_path<'a>(path: &'a str, org: &str) -> Option<&'a str> {
     let rest = path.strip_prefix("/v1/orgs/")?;
     let (o, rest) = rest.split_once('/')?;
     if o != org {
@@ -107,14 +111,10 @@ pub async fn authenticate(state: &AppState, parts: &mut Parts) -> Result<Caller,
     })?;
     let source = source_of(parts);
     let principal = check(state, &token).await?;
-    // Metered once per authenticated request (an in-memory count; the server flushes them).
-    let tenant = tenant_in_path(parts.uri.path(), &principal.org).unwrap_or_default();
-    state.plane.meter().count(
-        &principal.org,
-        tenant,
-        crate::control::usage::billing::Metric::ApiCalls,
-        (state.clock)(),
-    );
+    // Metered once the answer is known (see `super::meter_calls`).
+    if let Some(slot) = parts.extensions.get::<MeterSlot>() {
+        let _ = slot.0.set(principal.org.clone());
+    }
     let caller = Caller { principal, source };
     parts.extensions.insert(caller.clone());
     Ok(caller)

@@ -309,12 +309,42 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             idempotency::layer,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), meter_calls))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(problem_for_bare_errors))
         .layer(middleware::from_fn(access_log))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, RequestIds::default()))
         .with_state(state)
+}
+
+/// Counts an authenticated request as an API call of its caller's org: of the tenant its path
+/// names when it succeeded, else of the org (a call about a tenant that does not exist, or
+/// that the caller may not see, is no usage of that tenant). An in-memory count; the meter
+/// loop writes it.
+async fn meter_calls(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let slot = extract::MeterSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let uri = req.uri().clone();
+    let resp = next.run(req).await;
+    if let Some(org) = slot.0.get() {
+        let tenant = if resp.status().is_success() {
+            extract::tenant_in_path(uri.path(), org)
+        } else {
+            None
+        };
+        st.plane.meter().count(
+            org,
+            tenant.unwrap_or_default(),
+            crate::control::usage::billing::Metric::ApiCalls,
+            (st.clock)(),
+        );
+    }
+    resp
 }
 
 async fn no_route(method: Method, uri: axum::http::Uri) -> ApiError {

@@ -105,7 +105,8 @@ pub async fn usage_billing(
     QueryArgs(q): QueryArgs<BillQuery>,
 ) -> ApiResult<Json<Bill>> {
     let cp = st.plane(&caller, &org)?;
-    read(|| Ok(cp.usage_bill(&q.month, q.tenant.as_deref())?)).map(Json)
+    let now = (st.clock)();
+    read(|| Ok(cp.usage_bill(&q.month, q.tenant.as_deref(), now)?)).map(Json)
 }
 
 /// `GET /v1/orgs/{org}/usage/rates`: the rate card.

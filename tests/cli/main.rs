@@ -37,3 +37,5 @@ mod server_cli;
 mod server_failure;
 mod terminal;
 mod tokens;
+mod usage_cli;
+mod usage_collect;

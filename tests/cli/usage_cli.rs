@@ -67,7 +67,10 @@ fn summary(out: &Output) -> Value {
     for field in [
         "source", "batch_id", "records", "accepted", "rejected", "replayed",
     ] {
-        assert!(doc.get(field).is_some(), "import summary has {field}: {doc}");
+        assert!(
+            doc.get(field).is_some(),
+            "import summary has {field}: {doc}"
+        );
     }
     doc
 }
@@ -175,7 +178,13 @@ fn mixed_records() -> Vec<Value> {
         // 1: a tenant that does not exist.
         at("nosuch", None, "bytes_in", 1, "2026-11-01T10:00:00Z"),
         // 2: a negative value.
-        rec("acme", None, "bytes_in", json!(-5), json!("2026-11-01T10:00:00Z")),
+        rec(
+            "acme",
+            None,
+            "bytes_in",
+            json!(-5),
+            json!("2026-11-01T10:00:00Z"),
+        ),
         // 3: an unknown metric.
         at("acme", None, "bogus", 1, "2026-11-01T10:00:00Z"),
         // 4: a metric the control plane meters itself.
@@ -185,11 +194,29 @@ fn mixed_records() -> Vec<Value> {
         // 6: far in the future.
         at("acme", None, "bytes_in", 1, "2030-01-01T00:00:00Z"),
         // 7: Unix milliseconds instead of seconds (2026-11-04T10:00:00Z).
-        rec("acme", None, "bytes_in", json!(1), json!(1_793_786_400_000_i64)),
+        rec(
+            "acme",
+            None,
+            "bytes_in",
+            json!(1),
+            json!(1_793_786_400_000_i64),
+        ),
         // 8: a fractional value.
-        rec("acme", None, "bytes_in", json!(1.5), json!("2026-11-01T10:00:00Z")),
+        rec(
+            "acme",
+            None,
+            "bytes_in",
+            json!(1.5),
+            json!("2026-11-01T10:00:00Z"),
+        ),
         // 9: a namespace of another tenant.
-        at("acme", Some("other/ns"), "bytes_in", 1, "2026-11-01T10:00:00Z"),
+        at(
+            "acme",
+            Some("other/ns"),
+            "bytes_in",
+            1,
+            "2026-11-01T10:00:00Z",
+        ),
         // 10: good, Unix seconds (2026-11-04T10:00:00Z) and a tenant/namespace name.
         rec(
             "beta",
@@ -199,7 +226,13 @@ fn mixed_records() -> Vec<Value> {
             json!(1_793_786_400_i64),
         ),
         // 11: good, storage in a namespace written tenant/namespace.
-        at("acme", Some("acme/ns2"), "storage_bytes", 42, "2026-11-02T23:00:00Z"),
+        at(
+            "acme",
+            Some("acme/ns2"),
+            "storage_bytes",
+            42,
+            "2026-11-02T23:00:00Z",
+        ),
     ]
 }
 
@@ -274,12 +307,11 @@ fn import_rejects_bad_records_by_index_records_the_rest_and_replays_once() {
         "{err}"
     );
     // The table form warns once per rejected record, by index.
-    assert!(
-        stderr(&first).contains("record 9:"),
-        "{}",
-        stderr(&first)
+    assert!(stderr(&first).contains("record 9:"), "{}", stderr(&first));
+    assert_eq!(
+        show_range(&env, "2026-11-01", "2026-11-07"),
+        mixed_expected()
     );
-    assert_eq!(show_range(&env, "2026-11-01", "2026-11-07"), mixed_expected());
 
     // The same file again: the first answer, marked replayed, and nothing counted twice.
     let again = import(&env, &[&file]);
@@ -289,7 +321,10 @@ fn import_rejects_bad_records_by_index_records_the_rest_and_replays_once() {
     let mut unchanged = replay.clone();
     unchanged["replayed"] = json!(0);
     assert_eq!(unchanged, doc, "a replay answers the first result");
-    assert_eq!(show_range(&env, "2026-11-01", "2026-11-07"), mixed_expected());
+    assert_eq!(
+        show_range(&env, "2026-11-01", "2026-11-07"),
+        mixed_expected()
+    );
 
     // The same batch id with other records is a conflict; nothing is recorded.
     let other = records_file(
@@ -300,7 +335,10 @@ fn import_rejects_bad_records_by_index_records_the_rest_and_replays_once() {
     let conflict = import(&env, &[&other, "--batch-id", &batch]);
     let message = expect_failure(&conflict, 5, "conflict");
     assert!(message.contains(&batch), "{message}");
-    assert_eq!(show_range(&env, "2026-11-01", "2026-11-07"), mixed_expected());
+    assert_eq!(
+        show_range(&env, "2026-11-01", "2026-11-07"),
+        mixed_expected()
+    );
     // Under a new batch id the same records count again.
     let fresh = import(&env, &[&other, "--batch-id", "fresh-1"]);
     expect_exit(&fresh, 0);
@@ -312,7 +350,14 @@ fn import_rejects_bad_records_by_index_records_the_rest_and_replays_once() {
     assert_eq!(
         show(
             &env,
-            &["--from", "2026-11-01", "--to", "2026-11-01", "--metric", "bytes_in"]
+            &[
+                "--from",
+                "2026-11-01",
+                "--to",
+                "2026-11-01",
+                "--metric",
+                "bytes_in"
+            ]
         ),
         points(&[(Some("acme"), "2026-11-01", "bytes_in", 105)])
     );
@@ -322,7 +367,13 @@ fn import_rejects_bad_records_by_index_records_the_rest_and_replays_once() {
 fn atomic_import_with_one_bad_record_records_nothing() {
     let env = acme_and_beta();
     let good = at("acme", None, "bytes_in", 5, "2026-11-02T10:00:00Z");
-    let bad = rec("acme", None, "bytes_in", json!(-1), json!("2026-11-02T10:00:00Z"));
+    let bad = rec(
+        "acme",
+        None,
+        "bytes_in",
+        json!(-1),
+        json!("2026-11-02T10:00:00Z"),
+    );
     let file = records_file(&env, "bad.json", &[good.clone(), good.clone(), bad]);
 
     let out = import(&env, &[&file, "--atomic"]);
@@ -344,12 +395,18 @@ fn atomic_import_with_one_bad_record_records_nothing() {
     let clean = records_file(
         &env,
         "clean.json",
-        &[good, at("beta", None, "bytes_out", 3, "2026-11-02T10:00:00Z")],
+        &[
+            good,
+            at("beta", None, "bytes_out", 3, "2026-11-02T10:00:00Z"),
+        ],
     );
     let out = import(&env, &[&clean, "--atomic"]);
     expect_exit(&out, 0);
     let doc = summary(&out);
-    assert_eq!((&doc["accepted"], &doc["rejected"]), (&json!(2), &json!([])));
+    assert_eq!(
+        (&doc["accepted"], &doc["rejected"]),
+        (&json!(2), &json!([]))
+    );
     assert_eq!(
         show_range(&env, "2026-11-01", "2026-11-07"),
         points(&[
@@ -420,22 +477,76 @@ fn records_come_from_stdin_as_json_lines_or_a_records_object() {
 fn import_show_data(env: &TestEnv) {
     let first = [
         at("acme", Some("ns1"), "bytes_in", 100, "2026-11-01T01:00:00Z"),
-        at("acme", Some("acme/ns1"), "bytes_in", 200, "2026-11-01T02:00:00Z"),
+        at(
+            "acme",
+            Some("acme/ns1"),
+            "bytes_in",
+            200,
+            "2026-11-01T02:00:00Z",
+        ),
         at("acme", Some("ns2"), "bytes_in", 50, "2026-11-01T03:00:00Z"),
         at("acme", None, "bytes_in", 1, "2026-11-01T23:59:59Z"),
         // ns1's latest figure of the day is 700 (12:00); acme/ns1 is the same namespace.
-        at("acme", Some("ns1"), "storage_bytes", 1000, "2026-11-01T10:00:00Z"),
-        at("acme", Some("ns1"), "storage_bytes", 700, "2026-11-01T12:00:00Z"),
-        at("acme", Some("acme/ns1"), "storage_bytes", 5000, "2026-11-01T11:00:00Z"),
-        at("acme", Some("ns2"), "storage_bytes", 300, "2026-11-01T09:00:00Z"),
+        at(
+            "acme",
+            Some("ns1"),
+            "storage_bytes",
+            1000,
+            "2026-11-01T10:00:00Z",
+        ),
+        at(
+            "acme",
+            Some("ns1"),
+            "storage_bytes",
+            700,
+            "2026-11-01T12:00:00Z",
+        ),
+        at(
+            "acme",
+            Some("acme/ns1"),
+            "storage_bytes",
+            5000,
+            "2026-11-01T11:00:00Z",
+        ),
+        at(
+            "acme",
+            Some("ns2"),
+            "storage_bytes",
+            300,
+            "2026-11-01T09:00:00Z",
+        ),
         at("beta", None, "messages_in", 10, "2026-11-02T00:00:00Z"),
     ];
     let second = [
-        at("acme", Some("ns1"), "bytes_in", 1000, "2026-11-01T05:00:00Z"),
+        at(
+            "acme",
+            Some("ns1"),
+            "bytes_in",
+            1000,
+            "2026-11-01T05:00:00Z",
+        ),
         // Older than ns1's 12:00 figure: ignored. Later than ns2's 09:00: replaces it.
-        at("acme", Some("ns1"), "storage_bytes", 9999, "2026-11-01T08:00:00Z"),
-        at("acme", Some("ns2"), "storage_bytes", 400, "2026-11-01T23:00:00Z"),
-        at("acme", Some("ns1"), "storage_bytes", 2000, "2026-11-03T00:00:00Z"),
+        at(
+            "acme",
+            Some("ns1"),
+            "storage_bytes",
+            9999,
+            "2026-11-01T08:00:00Z",
+        ),
+        at(
+            "acme",
+            Some("ns2"),
+            "storage_bytes",
+            400,
+            "2026-11-01T23:00:00Z",
+        ),
+        at(
+            "acme",
+            Some("ns1"),
+            "storage_bytes",
+            2000,
+            "2026-11-03T00:00:00Z",
+        ),
         at("acme", None, "bytes_out", 4, "2026-11-03T00:00:00Z"),
         at("beta", None, "messages_in", 20, "2026-11-05T00:00:00Z"),
         at("acme", None, "bytes_in", 3, "2026-10-31T23:59:59Z"),
@@ -471,7 +582,14 @@ fn counters_add_up_and_storage_keeps_each_namespaces_latest_figure() {
     assert_eq!(
         show(
             &env,
-            &["--from", "2026-10-01", "--to", "2026-11-30", "--by", "month"]
+            &[
+                "--from",
+                "2026-10-01",
+                "--to",
+                "2026-11-30",
+                "--by",
+                "month"
+            ]
         ),
         points(&[
             (Some("acme"), "2026-10", "bytes_in", 3),
@@ -491,7 +609,14 @@ fn show_filters_by_metric_tenant_and_inclusive_range_in_json_and_csv() {
     assert_eq!(
         show(
             &env,
-            &["--from", "2026-10-01", "--to", "2026-11-30", "--metric", "storage_bytes"]
+            &[
+                "--from",
+                "2026-10-01",
+                "--to",
+                "2026-11-30",
+                "--metric",
+                "storage_bytes"
+            ]
         ),
         points(&[
             (Some("acme"), "2026-11-01", "storage_bytes", 1100),
@@ -501,7 +626,14 @@ fn show_filters_by_metric_tenant_and_inclusive_range_in_json_and_csv() {
     assert_eq!(
         show(
             &env,
-            &["--from", "2026-10-01", "--to", "2026-11-30", "--tenant", "beta"]
+            &[
+                "--from",
+                "2026-10-01",
+                "--to",
+                "2026-11-30",
+                "--tenant",
+                "beta"
+            ]
         ),
         points(&[
             (Some("beta"), "2026-11-02", "messages_in", 10),
@@ -512,8 +644,16 @@ fn show_filters_by_metric_tenant_and_inclusive_range_in_json_and_csv() {
         show(
             &env,
             &[
-                "--from", "2026-10-01", "--to", "2026-11-30", "--tenant", "acme", "--metric",
-                "bytes_in", "--by", "month",
+                "--from",
+                "2026-10-01",
+                "--to",
+                "2026-11-30",
+                "--tenant",
+                "acme",
+                "--metric",
+                "bytes_in",
+                "--by",
+                "month",
             ]
         ),
         points(&[
@@ -525,7 +665,14 @@ fn show_filters_by_metric_tenant_and_inclusive_range_in_json_and_csv() {
     assert_eq!(
         show(
             &env,
-            &["--from", "2026-10-31", "--to", "2026-11-01", "--metric", "bytes_in"]
+            &[
+                "--from",
+                "2026-10-31",
+                "--to",
+                "2026-11-01",
+                "--metric",
+                "bytes_in"
+            ]
         ),
         points(&[
             (Some("acme"), "2026-10-31", "bytes_in", 3),
@@ -543,7 +690,14 @@ fn show_filters_by_metric_tenant_and_inclusive_range_in_json_and_csv() {
 
     // CSV: a header and one row per point.
     let csv = env.ok(&[
-        "usage", "show", "--from", "2026-11-02", "--to", "2026-11-03", "-o", "csv",
+        "usage",
+        "show",
+        "--from",
+        "2026-11-02",
+        "--to",
+        "2026-11-03",
+        "-o",
+        "csv",
     ]);
     assert_eq!(
         csv,
@@ -556,16 +710,37 @@ fn show_filters_by_metric_tenant_and_inclusive_range_in_json_and_csv() {
     // An empty range: [] in JSON, a bare header in CSV, exit 0.
     assert_eq!(show_range(&env, "2026-10-01", "2026-10-05"), json!([]));
     let csv = env.ok(&[
-        "usage", "show", "--from", "2026-10-01", "--to", "2026-10-05", "-o", "csv",
+        "usage",
+        "show",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-10-05",
+        "-o",
+        "csv",
     ]);
     assert_eq!(csv, "tenant,period,metric,value");
-    let table = env.run(&["usage", "show", "--from", "2026-10-01", "--to", "2026-10-05"]);
+    let table = env.run(&[
+        "usage",
+        "show",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-10-05",
+    ]);
     expect_exit(&table, 0);
     assert!(table.stdout.is_empty(), "no data, no table");
 
     // A reversed range is invalid input.
     let out = env.run(&[
-        "usage", "show", "--from", "2026-11-05", "--to", "2026-11-01", "-o", "json",
+        "usage",
+        "show",
+        "--from",
+        "2026-11-05",
+        "--to",
+        "2026-11-01",
+        "-o",
+        "json",
     ]);
     let message = expect_failure(&out, 2, "invalid_input");
     assert!(message.contains("2026-11-05"), "{message}");
@@ -636,22 +811,76 @@ bytes_in · acme · total 3.50 MB
 fn import_october(env: &TestEnv) {
     let mut records = vec![
         // acme: 2.5 GB in, 250,000 messages in, 7 GB out (unpriced).
-        at("acme", Some("a"), "bytes_in", 2_000_000_000, "2026-10-01T00:00:00Z"),
-        at("acme", Some("b"), "bytes_in", 500_000_000, "2026-10-31T23:59:59Z"),
+        at(
+            "acme",
+            Some("a"),
+            "bytes_in",
+            2_000_000_000,
+            "2026-10-01T00:00:00Z",
+        ),
+        at(
+            "acme",
+            Some("b"),
+            "bytes_in",
+            500_000_000,
+            "2026-10-31T23:59:59Z",
+        ),
         at("acme", None, "messages_in", 100_000, "2026-10-03T12:00:00Z"),
         at("acme", None, "messages_in", 150_000, "2026-10-04T12:00:00Z"),
-        at("acme", None, "bytes_out", 7_000_000_000, "2026-10-05T00:00:00Z"),
+        at(
+            "acme",
+            None,
+            "bytes_out",
+            7_000_000_000,
+            "2026-10-05T00:00:00Z",
+        ),
         // acme storage: 100 GB on each of 10-01 … 10-10 (10-01: 60 GB in a, superseding
         // 999 GB earlier that day, plus 40 GB in b).
-        at("acme", Some("a"), "storage_bytes", 999_000_000_000, "2026-10-01T01:00:00Z"),
-        at("acme", Some("a"), "storage_bytes", 60_000_000_000, "2026-10-01T12:00:00Z"),
-        at("acme", Some("b"), "storage_bytes", 40_000_000_000, "2026-10-01T12:00:00Z"),
+        at(
+            "acme",
+            Some("a"),
+            "storage_bytes",
+            999_000_000_000,
+            "2026-10-01T01:00:00Z",
+        ),
+        at(
+            "acme",
+            Some("a"),
+            "storage_bytes",
+            60_000_000_000,
+            "2026-10-01T12:00:00Z",
+        ),
+        at(
+            "acme",
+            Some("b"),
+            "storage_bytes",
+            40_000_000_000,
+            "2026-10-01T12:00:00Z",
+        ),
         // beta: 1.5 GB in, 270,000 messages in.
-        at("beta", None, "bytes_in", 1_500_000_000, "2026-10-15T00:00:00Z"),
+        at(
+            "beta",
+            None,
+            "bytes_in",
+            1_500_000_000,
+            "2026-10-15T00:00:00Z",
+        ),
         at("beta", None, "messages_in", 270_000, "2026-10-15T00:00:00Z"),
         // Outside October.
-        at("acme", None, "bytes_in", 1_000_000_000, "2026-09-30T23:59:59Z"),
-        at("acme", None, "bytes_in", 1_000_000_000, "2026-11-01T00:00:00Z"),
+        at(
+            "acme",
+            None,
+            "bytes_in",
+            1_000_000_000,
+            "2026-09-30T23:59:59Z",
+        ),
+        at(
+            "acme",
+            None,
+            "bytes_in",
+            1_000_000_000,
+            "2026-11-01T00:00:00Z",
+        ),
     ];
     for day in 2..=10 {
         records.push(at(
@@ -796,7 +1025,10 @@ fn billing_prices_a_month_exactly_with_half_to_even_amounts() {
         "--currency",
         "JPY",
     ]);
-    assert_eq!((&card["currency"], &card["minor_units"]), (&json!("JPY"), &json!(0)));
+    assert_eq!(
+        (&card["currency"], &card["minor_units"]),
+        (&json!("JPY"), &json!(0))
+    );
     let jpy = json!({
         "month": "2026-10",
         "currency": "JPY",
@@ -888,7 +1120,14 @@ fn rate_card_changes_are_checked_and_all_or_nothing() {
 
     // An odd number of arguments: a metric without its price.
     let out = env.run(&[
-        "usage", "rates", "set", "bytes_in", "0.5", "messages_in", "-o", "json",
+        "usage",
+        "rates",
+        "set",
+        "bytes_in",
+        "0.5",
+        "messages_in",
+        "-o",
+        "json",
     ]);
     let message = expect_failure(&out, 2, "invalid_input");
     assert!(message.contains("messages_in"), "{message}");
@@ -966,12 +1205,18 @@ fn active_token_days_bill_the_month_a_token_was_usable_and_issuing_is_metered() 
 /// Bug: a bill for a month that has not begun charges active_token_days for days that have
 /// not happened (a never-expiring token created today bills every day of next month).
 #[test]
-#[ignore = "bug: usage billing for a future month bills active_token_days for days that have not happened"]
 fn a_future_month_has_no_usage_to_bill() {
     let env = acme_and_beta();
     env.ok_json(&["usage", "rates", "set", "active_token_days", "0.25"]);
     env.ok_json(&[
-        "token", "create", "--tenant", "acme", "--name", "forever", "--expires", "never",
+        "token",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "forever",
+        "--expires",
+        "never",
     ]);
     let now = OffsetDateTime::now_utc().date();
     let (year, month) = if u8::from(now.month()) == 12 {
@@ -1073,11 +1318,17 @@ fn server_records_reports_and_meters_usage() {
     let replay = import(&env, &[&remote_file]);
     expect_exit(&replay, 1);
     assert_eq!(summary(&replay)["replayed"], 1);
-    assert_eq!(show_range(&env, "2026-11-01", "2026-11-07"), mixed_expected());
+    assert_eq!(
+        show_range(&env, "2026-11-01", "2026-11-07"),
+        mixed_expected()
+    );
     // --atomic with a bad record: exit 2, nothing recorded.
     let atomic = import(&env, &[&remote_file, "--atomic", "--batch-id", "atomic-1"]);
     expect_exit(&atomic, 2);
-    assert_eq!(show_range(&env, "2026-11-01", "2026-11-07"), mixed_expected());
+    assert_eq!(
+        show_range(&env, "2026-11-01", "2026-11-07"),
+        mixed_expected()
+    );
 
     // The records API, raw.
     let admin = Api::admin(&server);
@@ -1085,12 +1336,7 @@ fn server_records_reports_and_meters_usage() {
         json!({"tenant": "acme", "metric": "bytes_out", "value": value,
                "at": format!("{day}T00:00:00Z")})
     };
-    let out_on = |day: &str| {
-        show(
-            &env,
-            &["--from", day, "--to", day, "--metric", "bytes_out"],
-        )
-    };
+    let out_on = |day: &str| show(&env, &["--from", day, "--to", day, "--metric", "bytes_out"]);
     // 10,001 records: 400, nothing recorded.
     let reply = post_records(
         &admin,
@@ -1159,7 +1405,14 @@ fn server_records_reports_and_meters_usage() {
     let out = as_token(
         &env,
         &reader,
-        &["usage", "show", "--from", "2026-11-01", "--to", "2026-11-07"],
+        &[
+            "usage",
+            "show",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-07",
+        ],
     );
     expect_exit(&out, 0);
     assert_eq!(
@@ -1212,14 +1465,28 @@ fn server_records_reports_and_meters_usage() {
     assert_eq!(
         show(
             &env,
-            &["--from", "2026-11-07", "--to", "2026-11-07", "--metric", "messages_out"]
+            &[
+                "--from",
+                "2026-11-07",
+                "--to",
+                "2026-11-07",
+                "--metric",
+                "messages_out"
+            ]
         ),
         points(&[(Some("acme"), "2026-11-07", "messages_out", 11)])
     );
 
     // Metering: a token issued in acme, a login, API calls and an introspection.
     let token = env.ok_json(&[
-        "token", "create", "--tenant", "acme", "--name", "metered", "--expires", "1d",
+        "token",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "metered",
+        "--expires",
+        "1d",
     ]);
     env.login(&server.url);
     env.ok_json(&["token", "list", "--tenant", "acme"]);
@@ -1240,8 +1507,16 @@ fn server_records_reports_and_meters_usage() {
         assert_eq!(p["period"], today.as_str(), "{usage}");
     }
     // Exactly one streaming token was issued in acme and introspected.
-    assert_eq!(value_of(&usage, Some("acme"), "tokens_issued"), 1, "{usage}");
-    assert_eq!(value_of(&usage, Some("acme"), "introspections"), 1, "{usage}");
+    assert_eq!(
+        value_of(&usage, Some("acme"), "tokens_issued"),
+        1,
+        "{usage}"
+    );
+    assert_eq!(
+        value_of(&usage, Some("acme"), "introspections"),
+        1,
+        "{usage}"
+    );
     // Logins: the first one, Api::admin, and the second one.
     assert!(value_of(&usage, None, "authentications") >= 3, "{usage}");
     // The two application tokens are the org's own.
@@ -1262,6 +1537,8 @@ fn server_records_reports_and_meters_usage() {
 
 #[test]
 fn a_graceful_stop_writes_the_last_counts() {
+    let help = TestEnv::new().ok(&["server", "start", "--help"]);
+    assert!(help.contains("--meter-flush-interval <DURATION>"), "{help}");
     // Counts are written every hour, or when the server stops.
     let (env, mut server) = server_env(&["--meter-flush-interval", "1h"]);
     env.ok(&["tenant", "create", "acme"]);
@@ -1298,12 +1575,13 @@ fn a_graceful_stop_writes_the_last_counts() {
 
 /// Bug: a request naming a tenant that does not exist is metered as that tenant's usage.
 #[test]
-#[ignore = "bug: api_calls are metered for tenants that do not exist (GET /v1/orgs/local/tenants/ghost)"]
 fn calls_naming_a_tenant_that_does_not_exist_are_not_its_usage() {
     let (env, server) = server_env(&["--meter-flush-interval", "1s"]);
     let admin = Api::admin(&server);
     admin.get(&format!("{ORG}/tenants/ghost")).expect(404);
-    admin.get(&format!("{ORG}/tenants/ghost/tokens")).expect(404);
+    admin
+        .get(&format!("{ORG}/tenants/ghost/tokens"))
+        .expect(404);
     let mut usage = json!([]);
     let flushed = eventually(15, || {
         usage = show(&env, &["--since", "1d"]);
@@ -1323,7 +1601,6 @@ fn calls_naming_a_tenant_that_does_not_exist_are_not_its_usage() {
 /// Bug: the same refused `--atomic` import gives a different error code embedded
 /// (`invalid_input`) and against a server (`records_rejected`).
 #[test]
-#[ignore = "bug: an atomic import's error code differs between embedded and server"]
 fn atomic_refusal_has_one_error_code_on_both_backends() {
     let (env, _server) = server_env(&[]);
     env.ok(&["tenant", "create", "acme"]);
@@ -1335,7 +1612,10 @@ fn atomic_refusal_has_one_error_code_on_both_backends() {
         json!(-1),
         json!("2026-11-02T10:00:00Z"),
     )];
-    let remote = import(&env, &[&records_file(&env, "bad.json", &records), "--atomic"]);
+    let remote = import(
+        &env,
+        &[&records_file(&env, "bad.json", &records), "--atomic"],
+    );
     let local = import(
         &embedded,
         &[&records_file(&embedded, "bad.json", &records), "--atomic"],
@@ -1343,4 +1623,54 @@ fn atomic_refusal_has_one_error_code_on_both_backends() {
     expect_exit(&remote, 2);
     expect_exit(&local, 2);
     assert_eq!(error_json(&remote)["code"], error_json(&local)["code"]);
+}
+
+/// Bug: batch ids are shared by every caller of the org, so a caller scoped to acme who
+/// imports a file an administrator imported before gets the administrator's answer — beta's
+/// record "accepted" — where its own import would say beta does not exist.
+#[test]
+fn a_replay_does_not_reveal_tenants_the_caller_may_not_see() {
+    let (env, _server) = server_env(&[]);
+    env.ok(&["tenant", "create", "acme"]);
+    env.ok(&["tenant", "create", "beta"]);
+    let writer = scoped_token(&env, "usage-writer-acme", "usage-write");
+    let file = records_file(
+        &env,
+        "both.json",
+        &[
+            at("acme", None, "bytes_out", 11, "2026-11-06T10:00:00Z"),
+            at("beta", None, "bytes_out", 12, "2026-11-06T10:00:00Z"),
+        ],
+    );
+    let out = import(&env, &[&file]);
+    expect_exit(&out, 0);
+    assert_eq!(summary(&out)["accepted"], 2);
+
+    // The same file from another principal: its batch id is taken, and the first answer
+    // (which names beta's record as recorded) is not handed to a caller who may not see beta.
+    let out = as_token(&env, &writer, &["usage", "import", &file]);
+    expect_exit(&out, 5);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("another principal"), "{err}");
+    assert!(!err.contains("beta"), "{err}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Its own batch id: acme recorded once more, beta refused as unknown to it.
+    let out = as_token(
+        &env,
+        &writer,
+        &["usage", "import", &file, "--batch-id", "writer-1"],
+    );
+    expect_exit(&out, 1);
+    let doc = summary(&out);
+    assert_eq!(
+        doc["rejected"],
+        json!([{"index": 1,
+                "reason": "tenant \"beta\" does not exist (`tok tenant list` shows them)"}]),
+        "{doc}"
+    );
+    assert_eq!(doc["accepted"], 1, "{doc}");
 }

@@ -182,6 +182,7 @@ pub fn run(ctx: &Ctx, args: &CollectArgs) -> Result<()> {
         ..Summary::default()
     };
     let out = &ctx.out;
+    let mut warned = std::collections::HashSet::new();
     loop {
         let at = now();
         let first = summary.scrapes == 0 || args.once;
@@ -216,14 +217,17 @@ pub fn run(ctx: &Ctx, args: &CollectArgs) -> Result<()> {
         }
         let report = merge(reports, complete);
         match send(api, &id, at, &report) {
-            Ok((accepted, rejected)) => {
+            Ok(sent) => {
                 for t in &mut targets {
                     t.saved = t.collector.save();
                     save_state(&t.state, &t.saved)?;
                 }
-                tally(&mut summary, &report, accepted, rejected.len());
-                for reason in rejected {
-                    out.warn(&format!("a record was refused: {reason}"));
+                tally(&mut summary, &report, &sent);
+                // Each reason once per run: a missing tenant would say so every round.
+                for reason in sent.reasons {
+                    if warned.insert(reason.clone()) {
+                        out.warn(&format!("a record was refused: {reason}"));
+                    }
                 }
                 out.progress(&progress_line(&summary, &report, at, args.once, interval));
             }
@@ -304,12 +308,12 @@ fn merge(reports: Vec<ScrapeReport>, complete: bool) -> ScrapeReport {
     merged
 }
 
-fn tally(summary: &mut Summary, report: &ScrapeReport, accepted: u64, rejected: usize) {
+fn tally(summary: &mut Summary, report: &ScrapeReport, sent: &Sent) {
     summary.scrapes += 1;
     summary.series = report.series;
     summary.records += report.records.len() as u64;
-    summary.accepted += accepted;
-    summary.rejected += rejected as u64;
+    summary.accepted += sent.accepted;
+    summary.rejected += sent.rejected;
     summary.baseline += report.baseline;
     summary.resets += report.resets;
 }
@@ -385,12 +389,23 @@ fn not_prometheus(shown: &str, why: &str) -> Error {
 
 /// Records a scrape's records; returns how many were recorded and the distinct reasons for
 /// the ones refused.
-fn send(api: &dyn Api, id: &str, at: i64, report: &ScrapeReport) -> Result<(u64, Vec<String>)> {
+/// What the control plane did with a round's records.
+struct Sent {
+    accepted: u64,
+    rejected: u64,
+    /// The distinct reasons records were refused.
+    reasons: Vec<String>,
+}
+
+fn send(api: &dyn Api, id: &str, at: i64, report: &ScrapeReport) -> Result<Sent> {
+    let mut sent = Sent {
+        accepted: 0,
+        rejected: 0,
+        reasons: Vec::new(),
+    };
     if report.records.is_empty() {
-        return Ok((0, Vec::new()));
+        return Ok(sent);
     }
-    let mut accepted = 0;
-    let mut reasons: Vec<String> = Vec::new();
     let records: Vec<serde_json::Value> = report
         .records
         .iter()
@@ -401,21 +416,26 @@ fn send(api: &dyn Api, id: &str, at: i64, report: &ScrapeReport) -> Result<(u64,
         .chunks(crate::control::usage::MAX_BATCH_RECORDS)
         .enumerate()
     {
-        // One id per scrape and chunk: a retry of the same scrape is recorded once.
+        // The id names the round and its records: a retry of the same round is recorded once,
+        // and another run in the same second (other records) is a batch of its own.
+        let bytes = serde_json::to_vec(chunk)
+            .map_err(|e| Error::other(format!("cannot encode records: {e}")))?;
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &bytes);
         let batch = UsageBatch {
-            batch_id: format!("collect-{id}-{at}-{i}"),
+            batch_id: format!("collect-{id}-{at}-{}-{i}", hex(&digest.as_ref()[..8])),
             atomic: false,
             records: chunk.to_vec(),
         };
         let result = api.record_usage(&batch)?;
-        accepted += result.accepted;
+        sent.accepted += result.accepted;
+        sent.rejected += result.rejected.len() as u64;
         for r in result.rejected {
-            if !reasons.contains(&r.reason) {
-                reasons.push(r.reason);
+            if !sent.reasons.contains(&r.reason) {
+                sent.reasons.push(r.reason);
             }
         }
     }
-    Ok((accepted, reasons))
+    Ok(sent)
 }
 
 fn load_state(path: &Path) -> Result<Collector> {

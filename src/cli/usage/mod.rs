@@ -643,17 +643,14 @@ fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
         };
         let result = api.record_usage(&batch).map_err(|e| {
             if e.kind == ErrorKind::Conflict {
-                Error::conflict(format!(
-                    "{} was imported before with other records (batch {}): the same file \
-                     read at another time, or pulsar-admin stats taken without --at",
-                    if args.file == "-" {
-                        "stdin"
-                    } else {
-                        &args.file
-                    },
-                    batch.batch_id
-                ))
-                .with_hint("pass --batch-id to record it again as new usage")
+                // The batch id (from the file's content) was used for other records: the
+                // same file read at another time, stats taken without --at, or another
+                // principal's import of it.
+                e.with_hint(if args.batch_id.is_some() {
+                    "give another --batch-id to record it as new usage"
+                } else {
+                    "pass --batch-id to record it as new usage"
+                })
             } else {
                 e
             }
@@ -712,7 +709,7 @@ fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
     Err(Error::new(
         ErrorKind::Other,
         format!(
-            "{} of {} records rejected; the other {} were recorded",
+            "{} of {} records rejected, {} recorded",
             summary.rejected.len(),
             summary.records,
             summary.accepted

@@ -30,10 +30,14 @@ struct Count {
     last_at: i64,
 }
 
+/// Counts by org, then tenant, then (metric, day): looked up by `&str`, so that counting an
+/// event of a known org and tenant allocates nothing.
+type Pending = HashMap<String, HashMap<String, HashMap<(Metric, i64), Count>>>;
+
 /// Counts waiting to be written.
 #[derive(Debug, Default)]
 pub struct Meter {
-    pending: Mutex<HashMap<Key, Count>>,
+    pending: Mutex<Pending>,
 }
 
 impl Meter {
@@ -41,7 +45,7 @@ impl Meter {
         Meter::default()
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<Key, Count>> {
+    fn lock(&self) -> MutexGuard<'_, Pending> {
         // A panic elsewhere while holding the lock leaves counts that are still valid.
         self.pending
             .lock()
@@ -58,28 +62,48 @@ impl Meter {
         if n == 0 {
             return;
         }
-        let key = Key {
-            org: org.to_string(),
-            tenant: tenant.to_string(),
-            metric,
-            day: day_of(at),
-        };
         let mut pending = self.lock();
-        let c = pending.entry(key).or_default();
-        c.n = c.n.saturating_add(n);
-        c.last_at = c.last_at.max(at);
+        let tenants = match pending.get_mut(org) {
+            Some(t) => t,
+            None => pending.entry(org.to_string()).or_default(),
+        };
+        let metrics = match tenants.get_mut(tenant) {
+            Some(m) => m,
+            None => tenants.entry(tenant.to_string()).or_default(),
+        };
+        merge(metrics.entry((metric, day_of(at))).or_default(), n, at);
     }
 
     /// How many (org, tenant, metric, day) counts wait to be written.
     pub fn pending(&self) -> usize {
-        self.lock().len()
+        self.lock()
+            .values()
+            .flat_map(HashMap::values)
+            .map(HashMap::len)
+            .sum()
     }
 
     /// Writes every waiting count in one transaction and returns how many events it wrote.
     /// Counts for an org that no longer exists are dropped. On failure the counts are put
     /// back (added to whatever was counted meanwhile) and the error returned.
     pub fn flush<S: Store>(&self, store: &S) -> ControlResult<u64> {
-        let taken: Vec<(Key, Count)> = std::mem::take(&mut *self.lock()).into_iter().collect();
+        let taken: Vec<(Key, Count)> = std::mem::take(&mut *self.lock())
+            .into_iter()
+            .flat_map(|(org, tenants)| {
+                tenants.into_iter().flat_map(move |(tenant, metrics)| {
+                    let org = org.clone();
+                    metrics.into_iter().map(move |((metric, day), count)| {
+                        let key = Key {
+                            org: org.clone(),
+                            tenant: tenant.clone(),
+                            metric,
+                            day,
+                        };
+                        (key, count)
+                    })
+                })
+            })
+            .collect();
         if taken.is_empty() {
             return Ok(0);
         }
@@ -120,11 +144,21 @@ impl Meter {
         if result.is_err() {
             let mut pending = self.lock();
             for (key, count) in taken {
-                let c = pending.entry(key).or_default();
-                c.n = c.n.saturating_add(count.n);
-                c.last_at = c.last_at.max(count.last_at);
+                let c = pending
+                    .entry(key.org)
+                    .or_default()
+                    .entry(key.tenant)
+                    .or_default()
+                    .entry((key.metric, key.day))
+                    .or_default();
+                merge(c, count.n, count.last_at);
             }
         }
         result
     }
+}
+
+fn merge(c: &mut Count, n: u64, at: i64) {
+    c.n = c.n.saturating_add(n);
+    c.last_at = c.last_at.max(at);
 }

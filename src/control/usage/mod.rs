@@ -6,6 +6,8 @@ pub mod delta;
 pub mod meter;
 mod service;
 
+pub(crate) use service::keep_token_days;
+
 pub use meter::Meter;
 pub use service::{
     BATCH_RETENTION_SECS, MAX_BATCH_RECORDS, MAX_FUTURE_SKEW_SECS, MAX_RECORD_VALUE, format_day,

@@ -16,7 +16,7 @@ use super::delta::{SECONDS_PER_DAY, day_of, day_start};
 use super::meter::Meter;
 use crate::control::error::{ControlError, ControlResult};
 use crate::control::policy::Action;
-use crate::control::store::{DailyUsage, Store, Tx, UsageDelta};
+use crate::control::store::{DailyUsage, Store, StoredBatch, Tx, UsageDelta};
 use crate::control::{ControlPlane, Token};
 use crate::model;
 
@@ -131,6 +131,40 @@ struct Checked {
     metric: Metric,
     value: u64,
     at: i64,
+}
+
+/// `v` as JSON with object keys sorted: the same records sent with their keys in another
+/// order are the same batch.
+fn canonical(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Object(o) => {
+            let mut keys: Vec<&String> = o.keys().collect();
+            keys.sort();
+            out.push(b'{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                canonical(&Value::String(k.clone()), out);
+                out.push(b':');
+                if let Some(v) = o.get(k) {
+                    canonical(v, out);
+                }
+            }
+            out.push(b'}');
+        }
+        Value::Array(a) => {
+            out.push(b'[');
+            for (i, v) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                canonical(v, out);
+            }
+            out.push(b']');
+        }
+        other => out.extend_from_slice(other.to_string().as_bytes()),
+    }
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -276,6 +310,55 @@ fn check_record(v: &Value, now: i64) -> Result<Checked, String> {
     })
 }
 
+/// Before a tenant's tokens are deleted with it: writes the days each was usable, up to
+/// today, as stored `active_token_days` of the tenant, so that bills of the months it lived in
+/// do not change when it goes.
+pub(crate) fn keep_token_days(
+    tx: &mut dyn Tx,
+    org_id: &str,
+    tenant: &crate::control::Tenant,
+    now: i64,
+) -> ControlResult<()> {
+    let today = day_of(now);
+    let tokens = tx.tokens(org_id, Some(&tenant.id))?;
+    // Per day, how many tokens were usable: +1 on a token's first day, −1 after its last.
+    let mut changes: BTreeMap<i64, i64> = BTreeMap::new();
+    for t in &tokens {
+        let from = day_of(t.created_at);
+        let days = active_days(t, from, today);
+        if days == 0 {
+            continue;
+        }
+        let days = i64::try_from(days).unwrap_or(i64::MAX);
+        *changes.entry(from).or_default() += 1;
+        *changes.entry(from.saturating_add(days)).or_default() -= 1;
+    }
+    let mut rows: Vec<(i64, i64)> = Vec::new();
+    let mut active = 0i64;
+    let mut points = changes.into_iter().peekable();
+    while let Some((day, change)) = points.next() {
+        active += change;
+        let next = points.peek().map_or(day, |(d, _)| *d);
+        if active > 0 {
+            rows.extend((day..next).map(|d| (d, active)));
+        }
+    }
+    let metric = Metric::ActiveTokenDays.as_str();
+    let deltas: Vec<UsageDelta<'_>> = rows
+        .iter()
+        .map(|&(day, value)| UsageDelta {
+            tenant: &tenant.name,
+            namespace: "",
+            metric,
+            day,
+            value,
+            at: now,
+            gauge: false,
+        })
+        .collect();
+    tx.add_usage(org_id, &deltas)
+}
+
 /// The days `[from, to]` of a token's life that fall in it: the count of UTC days `d` in
 /// `[from_day, to_day]` on which the token was usable at some moment.
 fn active_days(t: &Token, from_day: i64, to_day: i64) -> u64 {
@@ -342,8 +425,11 @@ impl<S: Store> ControlPlane<S> {
                 batch.records.len()
             )));
         }
-        let bytes = serde_json::to_vec(&batch.records)
-            .map_err(|e| ControlError::invalid(format!("records cannot be read: {e}")))?;
+        let mut bytes = Vec::new();
+        for r in &batch.records {
+            canonical(r, &mut bytes);
+            bytes.push(b'\n');
+        }
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &bytes);
         let digest = digest.as_ref();
         let checked: Vec<Result<Checked, String>> =
@@ -351,8 +437,19 @@ impl<S: Store> ControlPlane<S> {
 
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
-            if let Some((stored, result)) = tx.usage_batch(&org_id, &batch.batch_id)? {
-                if stored != digest {
+            if let Some(stored) = tx.usage_batch(&org_id, &batch.batch_id)? {
+                // The answer was for its sender: another principal (whose grants may reach
+                // other tenants) learns nothing from it.
+                if stored.actor != self.actor {
+                    return Err(ControlError::conflict(
+                        format!(
+                            "batch id {} is taken by another principal's batch",
+                            batch.batch_id
+                        ),
+                        Some("give your batch an id of its own".into()),
+                    ));
+                }
+                if stored.digest != digest {
                     return Err(ControlError::conflict(
                         format!(
                             "batch {} was recorded before with other records",
@@ -361,7 +458,7 @@ impl<S: Store> ControlPlane<S> {
                         Some("give a new batch id to new records".into()),
                     ));
                 }
-                let mut result: model::UsageBatchResult = serde_json::from_str(&result)
+                let mut result: model::UsageBatchResult = serde_json::from_str(&stored.result)
                     .map_err(|e| ControlError::store(format!("stored batch result: {e}")))?;
                 result.replayed = true;
                 return Ok(result);
@@ -399,7 +496,12 @@ impl<S: Store> ControlPlane<S> {
             };
             let json = serde_json::to_string(&result)
                 .map_err(|e| ControlError::store(format!("batch result: {e}")))?;
-            tx.insert_usage_batch(&org_id, &batch.batch_id, digest, &json, now)?;
+            let stored = StoredBatch {
+                digest: digest.to_vec(),
+                result: json,
+                actor: self.actor.clone(),
+            };
+            tx.insert_usage_batch(&org_id, &batch.batch_id, &stored, now)?;
             let detail = format!(
                 "{} recorded, {} rejected",
                 result.accepted,
@@ -480,9 +582,11 @@ impl<S: Store> ControlPlane<S> {
             let org_id = self.org_id(tx)?;
             tx.usage_daily(&org_id, from, to, tenant, metric.map(Metric::as_str))
         })?;
+        // Token-days of deleted tenants are kept for their bills, not reported by day.
+        let derived = Metric::ActiveTokenDays.as_str();
         let rows = rows
             .into_iter()
-            .filter(|r| self.may_usage(Action::UsageRead, &r.tenant));
+            .filter(|r| r.metric != derived && self.may_usage(Action::UsageRead, &r.tenant));
         Ok(if by_month {
             by_months(rows)
         } else {
@@ -596,8 +700,14 @@ impl<S: Store> ControlPlane<S> {
         Ok(card_info(&card))
     }
 
-    /// A month's bill: usage × the rate card, one line per tenant and priced metric.
-    pub fn usage_bill(&self, month: &str, tenant: Option<&str>) -> ControlResult<model::Bill> {
+    /// A month's bill at `now`: usage × the rate card, one line per tenant and priced metric.
+    /// Token-days are counted up to today: days still to come are not billed.
+    pub fn usage_bill(
+        &self,
+        month: &str,
+        tenant: Option<&str>,
+        now: i64,
+    ) -> ControlResult<model::Bill> {
         self.require_somewhere(Action::BillingRead)?;
         let (year, mon) = billing::parse_month(month).map_err(ControlError::Invalid)?;
         if let Some(t) = tenant {
@@ -634,11 +744,12 @@ impl<S: Store> ControlPlane<S> {
             // Counters add up over the month; storage adds up to byte-days.
             usage.push((r.tenant, metric, u128::try_from(r.value).unwrap_or(0)));
         }
+        let until = last.min(day_of(now));
         for t in &tokens {
             if !self.may_usage(Action::BillingRead, &t.tenant) {
                 continue;
             }
-            let days = active_days(t, first, last);
+            let days = active_days(t, first, until);
             if days > 0 {
                 usage.push((t.tenant.clone(), Metric::ActiveTokenDays, u128::from(days)));
             }
@@ -803,3 +914,7 @@ fn card_info(card: &RateCard) -> model::RateCard {
             .collect(),
     }
 }
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;
