@@ -1751,7 +1751,7 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
         'tok;usage;collect' {
             [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'A broker''s metrics URL, e.g. http://broker:8080/metrics; repeat it for every broker of a cluster, so that storage (served in parts by several brokers) is added up')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between scrapes (10s at least)')
-            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The state file, with one --prometheus [default: <data dir>/usage-collect/<hash of URL>.json]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The state file [default: <data dir>/usage-collect/<hash of the URLs>.json]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long one scrape may take')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')

@@ -1608,7 +1608,7 @@ set edit:completion:arg-completer[tok] = {|@words|
         &'tok;usage;collect'= {
             cand --prometheus 'A broker''s metrics URL, e.g. http://broker:8080/metrics; repeat it for every broker of a cluster, so that storage (served in parts by several brokers) is added up'
             cand --interval 'Time between scrapes (10s at least)'
-            cand --state 'The state file, with one --prometheus [default: <data dir>/usage-collect/<hash of URL>.json]'
+            cand --state 'The state file [default: <data dir>/usage-collect/<hash of the URLs>.json]'
             cand --timeout 'How long one scrape may take'
             cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
             cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'

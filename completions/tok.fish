@@ -1102,7 +1102,7 @@ complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcomman
 complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
 complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -l prometheus -d 'A broker\'s metrics URL, e.g. http://broker:8080/metrics; repeat it for every broker of a cluster, so that storage (served in parts by several brokers) is added up' -r
 complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -l interval -d 'Time between scrapes (10s at least)' -r
-complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -l state -d 'The state file, with one --prometheus [default: <data dir>/usage-collect/<hash of URL>.json]' -r -F
+complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -l state -d 'The state file [default: <data dir>/usage-collect/<hash of the URLs>.json]' -r -F
 complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -l timeout -d 'How long one scrape may take' -r
 complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
 complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from collect" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r

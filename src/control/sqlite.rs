@@ -218,9 +218,10 @@ const MIGRATIONS: &[&str] = &[
         tenant TEXT NOT NULL,
         namespace TEXT NOT NULL,
         metric TEXT NOT NULL,
+        source TEXT NOT NULL,
         value BIGINT NOT NULL,
         at BIGINT NOT NULL,
-        PRIMARY KEY (org_id, day, tenant, namespace, metric)
+        PRIMARY KEY (org_id, day, tenant, namespace, metric, source)
     ) WITHOUT ROWID;
     CREATE TABLE usage_batches (
         org_id TEXT NOT NULL REFERENCES orgs(id),
@@ -468,8 +469,9 @@ fn busy_or(path: &Path, e: &rusqlite::Error) -> ControlError {
 
 /// A counter's day adds up (saturating at the largest BIGINT rather than overflowing).
 const COUNTER_UPSERT: &str = "INSERT INTO usage_daily \
-     (org_id, day, tenant, namespace, metric, value, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
-     ON CONFLICT (org_id, day, tenant, namespace, metric) DO UPDATE SET \
+     (org_id, day, tenant, namespace, metric, source, value, at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+     ON CONFLICT (org_id, day, tenant, namespace, metric, source) DO UPDATE SET \
      value = CASE WHEN usage_daily.value > 9223372036854775807 - excluded.value \
      THEN 9223372036854775807 ELSE usage_daily.value + excluded.value END, \
      at = MAX(usage_daily.at, excluded.at)";
@@ -477,8 +479,9 @@ const COUNTER_UPSERT: &str = "INSERT INTO usage_daily \
 /// A gauge's day keeps its latest value (the larger one on a tie, so that the order in which
 /// records arrive does not matter).
 const GAUGE_UPSERT: &str = "INSERT INTO usage_daily \
-     (org_id, day, tenant, namespace, metric, value, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
-     ON CONFLICT (org_id, day, tenant, namespace, metric) DO UPDATE SET \
+     (org_id, day, tenant, namespace, metric, source, value, at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+     ON CONFLICT (org_id, day, tenant, namespace, metric, source) DO UPDATE SET \
      value = CASE WHEN excluded.at > usage_daily.at \
      OR (excluded.at = usage_daily.at AND excluded.value > usage_daily.value) \
      THEN excluded.value ELSE usage_daily.value END, \
@@ -1516,6 +1519,7 @@ impl Tx for SqliteTx<'_> {
                     r.tenant,
                     r.namespace,
                     r.metric,
+                    r.source,
                     r.value,
                     r.at
                 ],

@@ -30,6 +30,9 @@ pub struct UsageDelta<'a> {
     /// The namespace's name; empty when none.
     pub namespace: &'a str,
     pub metric: &'a str,
+    /// What a gauge's figure covers (a topic, a broker); empty when the record names none.
+    /// A gauge keeps its latest value per source, and sources add up.
+    pub source: &'a str,
     /// The UTC day number (days since 1970-01-01).
     pub day: i64,
     pub value: i64,
@@ -271,7 +274,7 @@ pub trait Tx {
     /// Records a use of a streaming token (callers coalesce).
     fn touch_token(&mut self, id: &str, now: i64) -> ControlResult<()>;
 
-    /// Adds usage: per (day, tenant, namespace, metric), a counter's values add up
+    /// Adds usage: per (day, tenant, namespace, metric, source), a counter's values add up
     /// (saturating), a gauge keeps the value observed latest (the larger one on a tie).
     fn add_usage(&mut self, org_id: &str, rows: &[UsageDelta<'_>]) -> ControlResult<()>;
     /// Usage from `from_day` to `to_day` (inclusive), summed over namespaces, ordered by day,

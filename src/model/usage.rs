@@ -19,6 +19,10 @@ pub struct UsageRecord {
     pub value: u64,
     /// RFC 3339, e.g. `2026-11-20T10:00:00Z`.
     pub at: String,
+    /// What a gauge's figure covers (a topic, a broker): a gauge keeps its latest value per
+    /// source, and sources add up. Leave it out when one record covers the whole namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// `POST /v1/orgs/{org}/usage/records`: a batch of records, idempotent per `batch_id`.

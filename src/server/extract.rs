@@ -47,15 +47,22 @@ pub async fn record_use(state: &AppState, touch: Touch, now: i64) {
 #[derive(Clone, Default)]
 pub struct MeterSlot(pub std::sync::Arc<std::sync::OnceLock<String>>);
 
-/// The tenant a request's path names within `org`: `/v1/orgs/<org>/tenants/<tenant>/…`.
-pub fn tenant_in_path<'a>(path: &'a str, org: &str) -> Option<&'a str> {
+/// The tenant a request's path names within `org`: `/v1/orgs/<org>/tenants/<tenant>/…`,
+/// percent-decoded as the router decodes it (`%61cme` is `acme`).
+pub fn tenant_in_path(path: &str, org: &str) -> Option<String> {
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8()
+            .ok()
+            .map(|c| c.into_owned())
+    };
     let rest = path.strip_prefix("/v1/orgs/")?;
     let (o, rest) = rest.split_once('/')?;
-    if o != org {
+    if decode(o)? != org {
         return None;
     }
     let rest = rest.strip_prefix("tenants/")?;
-    let tenant = rest.split('/').next()?;
+    let tenant = decode(rest.split('/').next()?)?;
     (!tenant.is_empty()).then_some(tenant)
 }
 
@@ -257,8 +264,9 @@ pub fn too_large() -> ApiError {
         StatusCode::PAYLOAD_TOO_LARGE,
         "body_too_large",
         format!(
-            "the request body is larger than {} KiB",
-            super::BODY_LIMIT / 1024
+            "the request body is too large: at most {} KiB ({} MiB for usage records)",
+            super::BODY_LIMIT / 1024,
+            super::usage::RECORDS_BODY_LIMIT / (1024 * 1024)
         ),
     )
 }

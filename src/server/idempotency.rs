@@ -65,7 +65,13 @@ async fn run(
         .to_string();
     let (mut parts, body) = req.into_parts();
     let caller = authenticate(&st, &mut parts).await?;
-    let bytes = axum::body::to_bytes(body, BODY_LIMIT)
+    // The route's own limit: batches of usage records are larger than anything else.
+    let limit = if parts.uri.path().ends_with("/usage/records") {
+        super::usage::RECORDS_BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    };
+    let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| too_large())?;
     let mut ctx = digest::Context::new(&digest::SHA256);

@@ -339,7 +339,7 @@ async fn meter_calls(
         };
         st.plane.meter().count(
             org,
-            tenant.unwrap_or_default(),
+            tenant.as_deref().unwrap_or_default(),
             crate::control::usage::billing::Metric::ApiCalls,
             (st.clock)(),
         );

@@ -58,6 +58,9 @@ pub async fn record_usage(
     let cp = st.plane(&caller, &org)?;
     let now = (st.clock)();
     let atomic = batch.atomic;
+    // A bad id or an oversized batch is a bad request (400), atomic or not; what is refused
+    // after that, in an atomic batch, is its records (422).
+    crate::control::usage::check_batch(&batch)?;
     blocking(move || {
         cp.record_usage(&batch, now).map_err(|e| {
             let invalid = matches!(e, crate::control::ControlError::Invalid(_));
@@ -91,7 +94,8 @@ pub async fn usage_report(
         metric: q.metric,
         by: q.by,
     };
-    read(|| Ok(cp.usage_report(&q)?)).map(Json)
+    // A range scan, not a point read: off the async workers.
+    blocking(move || Ok(cp.usage_report(&q)?)).await.map(Json)
 }
 
 /// `GET /v1/orgs/{org}/usage/billing`: the month's usage × the rate card.
@@ -106,7 +110,9 @@ pub async fn usage_billing(
 ) -> ApiResult<Json<Bill>> {
     let cp = st.plane(&caller, &org)?;
     let now = (st.clock)();
-    read(|| Ok(cp.usage_bill(&q.month, q.tenant.as_deref(), now)?)).map(Json)
+    blocking(move || Ok(cp.usage_bill(&q.month, q.tenant.as_deref(), now)?))
+        .await
+        .map(Json)
 }
 
 /// `GET /v1/orgs/{org}/usage/rates`: the rate card.

@@ -335,6 +335,34 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// A state file, checked for shape: `{"version":2,"targets":{…},"pending":[…]}`.
+fn state_doc(path: &Path) -> Value {
+    let text = read(path);
+    let doc: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not JSON ({e}): {text}", path.display()));
+    assert_eq!(doc["version"], 2, "{doc}");
+    assert!(doc["targets"].is_object(), "{doc}");
+    assert!(doc["pending"].is_array(), "{doc}");
+    doc
+}
+
+/// How many records a state file holds that were not yet recorded.
+fn pending(path: &Path) -> usize {
+    state_doc(path)["pending"]
+        .as_array()
+        .expect("pending")
+        .iter()
+        .map(|b| b["records"].as_array().expect("a batch's records").len())
+        .sum()
+}
+
+/// How tok names a URL, or a set of them joined by `\n`, in state files and batch ids: the
+/// first 8 bytes of its SHA-256, in hex.
+fn url_id(text: &str) -> String {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
+    d.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 both_backends!(counters_advanced_between_scrapes_become_daily_increases);
 
 /// Baseline, increases summed per tenant over topics and subscriptions, a tenant tok does not
@@ -379,8 +407,9 @@ fn counters_advanced_between_scrapes_become_daily_increases(env: &TestEnv) {
     // 1. The first scrape: counters are a baseline; storage is recorded.
     let (summary, err) = collect_once(env, &args);
     assert_eq!(summary["urls"], json!([url]), "{summary}");
-    assert_eq!(summary["states"], json!([state]), "{summary}");
+    assert_eq!(summary["state"], json!(state), "{summary}");
     assert_eq!(summary["scrapes"], 1, "{summary}");
+    assert_eq!(summary["pending"], 0, "{summary}");
     assert_eq!(summary["series"], 16, "12 counters and 4 gauges: {summary}");
     assert_eq!(summary["baseline"], 12, "{summary}");
     assert_eq!(summary["resets"], 0, "{summary}");
@@ -389,6 +418,7 @@ fn counters_advanced_between_scrapes_become_daily_increases(env: &TestEnv) {
     assert_eq!(summary["rejected"], 0, "{summary}");
     assert!(!err.contains("refused"), "{err}");
     assert!(state_path.is_file(), "the state is saved");
+    assert_eq!(pending(&state_path), 0, "everything was recorded");
     assert_eq!(
         usage(env, &since),
         expected(&[
@@ -423,6 +453,12 @@ fn counters_advanced_between_scrapes_become_daily_increases(env: &TestEnv) {
     // ghost/ns: 2 (refused).
     assert_eq!(summary["records"], 11, "{summary}");
     assert_eq!(summary["accepted"], 9, "{summary}");
+    assert_eq!(summary["rejected"], 2, "{summary}");
+    assert_eq!(
+        summary["pending"], 0,
+        "refused records are answered, not owed: {summary}"
+    );
+    assert_eq!(pending(&state_path), 0);
     let mut want = expected(&[
         ("acme", "messages_in", 15),
         ("acme", "bytes_in", 1_300),
@@ -495,8 +531,9 @@ fn summary_counts_every_refused_record() {
 }
 
 /// A namespace's storage is served in parts by two brokers: recorded as the sum. Counters of
-/// both add up. A round in which one broker is down records nothing and saves no state, so
-/// the next round counts what it missed.
+/// both add up. Both brokers share one state file, named after the set of URLs. A round in
+/// which one broker is down records nothing and saves no state, so the next round from that
+/// state counts what it missed.
 #[test]
 fn two_brokers_add_up() {
     let env = TestEnv::new();
@@ -525,18 +562,22 @@ fn two_brokers_add_up() {
     assert_eq!(summary["urls"], json!([a.url, b.url]), "{summary}");
     assert_eq!(summary["baseline"], 2, "{summary}");
     assert_eq!(summary["records"], 1, "one storage record: {summary}");
-    let states: Vec<PathBuf> = summary["states"]
-        .as_array()
-        .expect("states")
-        .iter()
-        .map(|s| PathBuf::from(s.as_str().expect("a path")))
+    assert_eq!(summary["pending"], 0, "{summary}");
+    // One state file for the pair, named after both URLs, holding each broker's samples.
+    let state_path = env
+        .data_dir()
+        .join("usage-collect")
+        .join(format!("{}.json", url_id(&format!("{url_a}\n{url_b}"))));
+    assert_eq!(summary["state"], json!(path_str(&state_path)), "{summary}");
+    let doc = state_doc(&state_path);
+    let ids: std::collections::BTreeSet<String> = doc["targets"]
+        .as_object()
+        .expect("targets")
+        .keys()
+        .cloned()
         .collect();
-    assert_eq!(states.len(), 2, "{summary}");
-    assert_ne!(states[0], states[1]);
-    for s in &states {
-        assert!(s.starts_with(env.data_dir().join("usage-collect")), "{s:?}");
-        assert!(s.is_file(), "{s:?}");
-    }
+    assert_eq!(ids, [url_id(&url_a), url_id(&url_b)].into(), "{doc}");
+    assert_eq!(doc["pending"], json!([]), "{doc}");
     assert_eq!(
         usage(&env, &since),
         expected(&[("acme", "storage_bytes", 1_234)])
@@ -557,31 +598,149 @@ fn two_brokers_add_up() {
     // Broker b goes away: the round fails (exit 6, naming b) and records nothing.
     a.inc(IN_MSGS, &t1, 1);
     b.stop();
-    let saved: Vec<String> = states.iter().map(|s| read(s)).collect();
+    let saved = read(&state_path);
     let mut failing = both.to_vec();
     failing.push("--once");
+    wait_for_next_second();
     let out = collect(&env, &failing);
+    LAST_RUN.with(|l| l.set(unix_secs()));
     let message = expect_error(&out, 6, "unreachable");
     assert!(message.contains(&b.url), "{message}");
-    let now: Vec<String> = states.iter().map(|s| read(s)).collect();
-    assert_eq!(now, saved, "no state is saved for a round not recorded");
+    assert_eq!(
+        read(&state_path),
+        saved,
+        "no state is saved for a round not recorded"
+    );
     assert_eq!(
         usage(&env, &since)[&("acme".into(), "messages_in".into())],
         30
     );
 
-    // Broker a alone continues from its own state: the missed increase is counted.
-    let (summary, _) = collect_once(&env, &["--prometheus", a.url.as_str()]);
-    assert_eq!(
-        summary["states"],
-        json!([path_str(&states[0])]),
-        "{summary}"
-    );
+    // Broker a alone, from the pair's state (--state), continues from its own samples: the
+    // missed increase is counted.
+    let state = path_str(&state_path);
+    let (summary, _) = collect_once(&env, &["--prometheus", &url_a, "--state", &state]);
+    assert_eq!(summary["state"], json!(state), "{summary}");
     assert_eq!(summary["baseline"], 0, "{summary}");
+    assert_eq!(summary["pending"], 0, "{summary}");
     assert_eq!(
         usage(&env, &since)[&("acme".into(), "messages_in".into())],
         31
     );
+
+    // Broker a alone by default is another set of URLs, so another state file: a collector
+    // of its own, which starts from a baseline and counts nothing twice.
+    let (summary, _) = collect_once(&env, &["--prometheus", &url_a]);
+    let alone = env
+        .data_dir()
+        .join("usage-collect")
+        .join(format!("{}.json", url_id(&url_a)));
+    assert_eq!(summary["state"], json!(path_str(&alone)), "{summary}");
+    assert_eq!(summary["baseline"], 1, "{summary}");
+    assert_eq!(
+        usage(&env, &since)[&("acme".into(), "messages_in".into())],
+        31
+    );
+}
+
+/// The control plane is down for a `--once`: it fails (exit 6) but keeps the round's records
+/// in the state file with the samples that produced them, and the next run — the server back
+/// on the same database — sends them first, then its own. Usage is exactly the total
+/// increase: nothing lost, nothing counted twice; a batch sent again after it was recorded
+/// is a replay.
+#[test]
+fn records_the_control_plane_missed_are_sent_by_the_next_run() {
+    let env = TestEnv::new();
+    let since = today();
+    let Some(mut broker) = Broker::start(&env, "a") else {
+        return;
+    };
+    let mut server = env.start_server(&[]);
+    env.login(&server.url);
+    env.ok(&["tenant", "create", "acme"]);
+    let t1 = topic("acme/orders", "t1");
+    broker.inc(IN_MSGS, &t1, 100);
+    broker.inc(IN_BYTES, &t1, 10_000);
+    broker.set(STORAGE, &t1, 1_000);
+    let state_path = env.path().join("state.json");
+    let state = path_str(&state_path);
+    let url = broker.url.clone();
+    let args = ["--prometheus", url.as_str(), "--state", state.as_str()];
+
+    // 1. A baseline, recorded.
+    let (summary, _) = collect_once(&env, &args);
+    assert_eq!(summary["baseline"], 2, "{summary}");
+    assert_eq!(summary["accepted"], 1, "storage: {summary}");
+    assert_eq!(summary["pending"], 0, "{summary}");
+
+    // 2. The counters advance and the server stops: the round is not recorded (exit 6), but
+    // its records are kept, under the collector's batch id, with the new samples.
+    broker.inc(IN_MSGS, &t1, 10);
+    broker.inc(IN_BYTES, &t1, 1_000);
+    broker.set(STORAGE, &t1, 1_100);
+    let status = server.terminate().expect("the server stops on SIGTERM");
+    assert!(status.success(), "a clean stop: {status:?}");
+    let mut once = args.to_vec();
+    once.push("--once");
+    wait_for_next_second();
+    let out = collect(&env, &once);
+    LAST_RUN.with(|l| l.set(unix_secs()));
+    let message = expect_error(&out, 6, "connection_failed");
+    assert!(message.contains(&server.url), "{message}");
+    assert!(
+        stderr(&out).contains("kept in the state file"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        pending(&state_path),
+        3,
+        "messages_in, bytes_in and storage_bytes are owed"
+    );
+    let owed = state_doc(&state_path)["pending"].clone();
+    for batch in owed.as_array().expect("pending") {
+        let id = batch["batch_id"].as_str().expect("a batch id");
+        assert!(
+            id.starts_with(&format!("collect-{}-", url_id(&url))),
+            "{id}"
+        );
+    }
+
+    // 3. The counters advance again; the server comes back on the same database. The next
+    // run sends what was owed, then its own round.
+    broker.inc(IN_MSGS, &t1, 5);
+    broker.inc(IN_BYTES, &t1, 500);
+    broker.set(STORAGE, &t1, 1_500);
+    let restarted = env.spawn_server(&server.database, &server.master_key_file, &[]);
+    env.login(&restarted.url);
+    let (summary, _) = collect_once(&env, &args);
+    assert_eq!(summary["scrapes"], 1, "{summary}");
+    assert_eq!(summary["baseline"], 0, "{summary}");
+    assert_eq!(summary["records"], 3, "this round's: {summary}");
+    assert_eq!(
+        summary["accepted"], 6,
+        "the 3 owed and this round's 3: {summary}"
+    );
+    assert_eq!(summary["pending"], 0, "{summary}");
+    assert_eq!(pending(&state_path), 0);
+    let want = expected(&[
+        ("acme", "messages_in", 10 + 5),
+        ("acme", "bytes_in", 1_000 + 500),
+        ("acme", "storage_bytes", 1_500),
+    ]);
+    assert_eq!(usage(&env, &since), want, "exactly the total increase");
+
+    // 4. As if the collector had stopped after the control plane recorded those batches but
+    // before it wrote its state: they are owed again. Sent again, they are replays.
+    let mut doc = state_doc(&state_path);
+    doc["pending"] = owed;
+    std::fs::write(&state_path, doc.to_string()).expect("write the state");
+    let (summary, _) = collect_once(&env, &args);
+    assert_eq!(summary["records"], 1, "storage only: {summary}");
+    assert_eq!(summary["accepted"], 1, "replays are not counted: {summary}");
+    assert_eq!(summary["pending"], 0, "{summary}");
+    assert_eq!(pending(&state_path), 0);
+    assert_eq!(usage(&env, &since), want, "nothing counted twice");
 }
 
 /// Targets that answer, but not with metrics: exit 1, and no state saved.
@@ -672,17 +831,6 @@ fn bad_arguments_and_unreachable_targets() {
             vec!["--prometheus", &closed, "--prometheus", &closed],
             "given twice",
         ),
-        (
-            vec![
-                "--prometheus",
-                &closed,
-                "--prometheus",
-                "http://127.0.0.1:1/metrics",
-                "--state",
-                "s.json",
-            ],
-            "--state",
-        ),
     ] {
         let out = collect(&env, &args);
         let message = expect_error(&out, 2, "invalid_input");
@@ -711,6 +859,24 @@ fn bad_arguments_and_unreachable_targets() {
         "{message}"
     );
     assert!(!stderr(&out).contains("s3cr3t"), "{}", stderr(&out));
+    assert!(!state_path.exists(), "nothing was recorded");
+
+    // --state with several URLs is their one state file: not a usage error. Neither target
+    // answers, so nothing is written.
+    let out = collect(
+        &env,
+        &[
+            "--prometheus",
+            &closed,
+            "--prometheus",
+            "http://127.0.0.1:1/metrics",
+            "--state",
+            &state,
+            "--once",
+        ],
+    );
+    let message = expect_error(&out, 6, "unreachable");
+    assert!(message.contains(&closed), "{message}");
     assert!(!state_path.exists(), "nothing was recorded");
 
     // Something accepts the connection but never answers: --timeout.
@@ -786,9 +952,10 @@ fn loop_stops_on(signal: &str) {
             .spawn()
             .expect("tok starts"),
     ));
-    // The state file appears once the first round is recorded.
+    // The first round is recorded once the state file holds nothing pending (it is written
+    // before the round's batches are sent, and again after).
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !state_path.exists() {
+    while !(state_path.exists() && pending(&state_path) == 0) {
         if let Ok(Some(status)) = child.child().try_wait() {
             let out = child.output();
             panic!("tok exited early ({status}): {}", stderr(&out));
@@ -832,7 +999,9 @@ fn loop_stops_on(signal: &str) {
     );
     assert_eq!(summary["scrapes"], 1, "{summary}");
     assert_eq!(summary["baseline"], 1, "{summary}");
-    assert_eq!(summary["states"], json!([state]), "{summary}");
+    assert_eq!(summary["state"], json!(state), "{summary}");
+    assert_eq!(summary["pending"], 0, "{summary}");
+    assert_eq!(pending(&state_path), 0);
     let all = format!("{}{}", stdout(&out), stderr(&out));
     assert!(!all.contains("s3cr3t"), "{all}");
 

@@ -23,12 +23,14 @@ labels. A counter's first scrape is only a baseline; after that each scrape reco
 grew, split across the UTC days the interval covers; a counter that went down was reset (a
 broker restart) and counts from zero. Give every broker of a cluster (--prometheus repeated):
 a namespace's storage is served in parts by the brokers that own its bundles, and is recorded
-as their sum (left out of a round in which a broker could not be scraped).
+as their sum (left out of a round in which a broker could not be scraped). The storage figures
+of separate collectors add up too (each is a source of its own).
 
-The last samples are kept in a state file (--state; by default in the data dir, one per URL), so
-`--once` run from cron records the increase since the previous run, and a restarted collector
-loses nothing. State is saved only after the control plane recorded the scrape; a scrape it did
-not record is counted again by the next one.
+One state file (--state; by default in the data dir, one per set of URLs) keeps each target's
+last samples and the batches not yet recorded, written at once after every round: `--once`
+from cron records the increase since the previous run, and a collector restarted — or one
+whose control plane was unreachable for a while — sends what it owes first, under the same
+batch ids, so nothing is lost or counted twice.
 
 On a terminal a progress line shows the scrapes; Ctrl-C stops after the scrape in progress
 (exit 0). An unreachable target or an answer that is not a Prometheus exposition is an error on
@@ -36,7 +38,7 @@ the first scrape (exit 6 or 1); later, a warning, and the collector tries again 
 interval.
 
 JSON fields (-o json, printed when it stops): {urls, scrapes, series, records, accepted, rejected,
-baseline, resets, states}.";
+baseline, resets, pending (records not yet recorded), state}.";
 
 #[derive(Debug, clap::Args)]
 pub struct CollectArgs {
@@ -50,7 +52,7 @@ pub struct CollectArgs {
     /// Scrape once, record, save the state, and exit
     #[arg(long)]
     once: bool,
-    /// The state file, with one --prometheus [default: <data dir>/usage-collect/<hash of URL>.json]
+    /// The state file [default: <data dir>/usage-collect/<hash of the URLs>.json]
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
     /// How long one scrape may take
@@ -70,7 +72,9 @@ struct Summary {
     /// Counter series seen for the first time (their history before is not counted).
     baseline: usize,
     resets: usize,
-    states: Vec<String>,
+    /// Records not yet recorded (kept in the state file for the next round or run).
+    pending: u64,
+    state: String,
 }
 
 /// One broker: where to scrape it and what its counters read last.
@@ -78,10 +82,20 @@ struct Target {
     url: reqwest::Url,
     /// The URL with any credentials masked, for messages.
     shown: String,
-    state: PathBuf,
+    /// Names it in the state file (a hash: the URL may carry credentials).
+    id: String,
     collector: Collector,
-    /// The state as last recorded: a round the control plane did not record goes back to it.
-    saved: String,
+}
+
+/// The state file: each target's last samples and the batches the control plane has not
+/// recorded yet, written together so that the two always agree.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct State {
+    version: u32,
+    /// Target id → its collector's state.
+    targets: std::collections::BTreeMap<String, serde_json::Value>,
+    pending: Vec<UsageBatch>,
 }
 
 fn secs(what: &str, text: &str) -> Result<Duration> {
@@ -125,43 +139,49 @@ pub fn run(ctx: &Ctx, args: &CollectArgs) -> Result<()> {
         )));
     }
     let timeout = secs("--timeout", &args.timeout)?;
-    if args.state.is_some() && args.prometheus.len() > 1 {
-        return Err(Error::usage(
-            "--state names the state of one --prometheus URL; with several, each keeps its \
-             own in the data dir",
-        ));
-    }
-    let mut targets = Vec::new();
+    let mut urls = Vec::new();
     for text in &args.prometheus {
         let url = parse_target(text)?;
-        if targets.iter().any(|t: &Target| t.url == url) {
+        if urls.contains(&url) {
             return Err(Error::usage(format!(
                 "--prometheus {} is given twice",
                 crate::client::redact_url(url.as_str())
             )));
         }
-        let state = match &args.state {
-            Some(p) => p.clone(),
-            None => {
-                let (paths, _) = ctx.config()?;
-                paths
-                    .data_dir
-                    .join("usage-collect")
-                    .join(format!("{}.json", url_id(url.as_str())))
-            }
+        urls.push(url);
+    }
+    let all: Vec<&str> = urls.iter().map(reqwest::Url::as_str).collect();
+    let id = url_id(&all.join("\n"));
+    let state_path = match &args.state {
+        Some(p) => p.clone(),
+        None => {
+            let (paths, _) = ctx.config()?;
+            paths
+                .data_dir
+                .join("usage-collect")
+                .join(format!("{id}.json"))
+        }
+    };
+    let mut state = load_state(&state_path)?;
+    let mut targets = Vec::new();
+    for url in urls {
+        let tid = url_id(url.as_str());
+        let collector = match state.targets.get(&tid) {
+            Some(saved) => Collector::load(&saved.to_string()).map_err(|e| {
+                Error::other(format!(
+                    "the collector state {} is unreadable: {e}",
+                    state_path.display()
+                ))
+            })?,
+            None => Collector::new(),
         };
-        let collector = load_state(&state)?;
-        let saved = collector.save();
         targets.push(Target {
             shown: crate::client::redact_url(url.as_str()),
             url,
-            state,
+            id: tid,
             collector,
-            saved,
         });
     }
-    let all: Vec<&str> = targets.iter().map(|t| t.url.as_str()).collect();
-    let id = url_id(&all.join("\n"));
     let http = reqwest::blocking::Client::builder()
         .timeout(timeout)
         .user_agent(concat!("tok/", env!("CARGO_PKG_VERSION"), " usage-collect"))
@@ -175,10 +195,7 @@ pub fn run(ctx: &Ctx, args: &CollectArgs) -> Result<()> {
     };
     let mut summary = Summary {
         urls: targets.iter().map(|t| t.shown.clone()).collect(),
-        states: targets
-            .iter()
-            .map(|t| t.state.display().to_string())
-            .collect(),
+        state: state_path.display().to_string(),
         ..Summary::default()
     };
     let out = &ctx.out;
@@ -215,36 +232,39 @@ pub fn run(ctx: &Ctx, args: &CollectArgs) -> Result<()> {
                 }
             }
         }
-        let report = merge(reports, complete);
-        match send(api, &id, at, &report) {
-            Ok(sent) => {
-                for t in &mut targets {
-                    t.saved = t.collector.save();
-                    save_state(&t.state, &t.saved)?;
-                }
-                tally(&mut summary, &report, &sent);
-                // Each reason once per run: a missing tenant would say so every round.
-                for reason in sent.reasons {
-                    if warned.insert(reason.clone()) {
-                        out.warn(&format!("a record was refused: {reason}"));
-                    }
-                }
-                out.progress(&progress_line(&summary, &report, at, args.once, interval));
+        let report = merge(&id, reports, complete);
+        // The round's batches join those still owed; the samples that produced them and the
+        // batches are written together, before anything is sent.
+        state.pending.extend(round_batches(&id, at, &report)?);
+        state.version = 2;
+        for t in &targets {
+            let saved: serde_json::Value = serde_json::from_str(&t.collector.save())
+                .map_err(|e| Error::other(format!("cannot encode the collector state: {e}")))?;
+            state.targets.insert(t.id.clone(), saved);
+        }
+        save_state(&state_path, &state)?;
+        let sent = send(api, &mut state.pending);
+        save_state(&state_path, &state)?;
+        summary.pending = state.pending.iter().map(|b| b.records.len() as u64).sum();
+        tally(&mut summary, &report, &sent);
+        // Each reason once per run: a missing tenant would say so every round.
+        for reason in &sent.reasons {
+            if warned.insert(reason.clone()) {
+                out.warn(&format!("a record was refused: {reason}"));
             }
-            Err(e) if first => {
+        }
+        match sent.error {
+            None => out.progress(&progress_line(&summary, &report, at, args.once, interval)),
+            Some(e) if first => {
                 out.progress_done();
-                return Err(e);
-            }
-            Err(e) => {
-                // Not recorded: forget this round, so the next one counts its growth.
-                for t in &mut targets {
-                    t.collector = Collector::load(&t.saved).map_err(Error::other)?;
-                }
-                out.warn(&format!(
-                    "recording failed: {}; retrying at the next scrape",
-                    e.message
+                return Err(e.with_hint(
+                    "the records are kept in the state file and sent first by the next run",
                 ));
             }
+            Some(e) => out.warn(&format!(
+                "recording failed: {}; {} record(s) kept for the next round",
+                e.message, summary.pending
+            )),
         }
         let Some(stop) = &stop else { break };
         match stop.recv_timeout(interval) {
@@ -256,14 +276,16 @@ pub fn run(ctx: &Ctx, args: &CollectArgs) -> Result<()> {
     out.progress_done();
     match out.format {
         crate::output::Format::Table => out.info(&format!(
-            "stopped after {} scrape(s): {} record(s) sent, {} recorded, {} rejected; state in {}",
+            "stopped after {} scrape(s): {} record(s) sent, {} recorded, {} rejected, {} \
+             pending; state in {}",
             summary.scrapes,
             summary.records,
             summary.accepted,
             summary.rejected,
-            summary.states.join(", ")
+            summary.pending,
+            summary.state
         )),
-        _ => out.json(&summary)?,
+        _ => super::print_doc(out, &summary)?,
     }
     Ok(())
 }
@@ -271,7 +293,7 @@ pub fn run(ctx: &Ctx, args: &CollectArgs) -> Result<()> {
 /// One round's reports as one: counter increases side by side (the control plane adds them
 /// up), and each namespace's stored bytes summed over the brokers that serve parts of it —
 /// left out when a broker could not be scraped, since a part would stand for the whole.
-fn merge(reports: Vec<ScrapeReport>, complete: bool) -> ScrapeReport {
+fn merge(id: &str, reports: Vec<ScrapeReport>, complete: bool) -> ScrapeReport {
     let mut merged = ScrapeReport::default();
     let mut storage: std::collections::BTreeMap<(String, Option<String>, String), u64> =
         std::collections::BTreeMap::new();
@@ -303,13 +325,17 @@ fn merge(reports: Vec<ScrapeReport>, complete: bool) -> ScrapeReport {
                 metric: "storage_bytes".into(),
                 value,
                 at,
+                // This collector's figure: collectors of other brokers (or clusters) add theirs.
+                source: Some(format!("collect:{id}")),
             }
         }));
     merged
 }
 
 fn tally(summary: &mut Summary, report: &ScrapeReport, sent: &Sent) {
-    summary.scrapes += 1;
+    if sent.error.is_none() {
+        summary.scrapes += 1;
+    }
     summary.series = report.series;
     summary.records += report.records.len() as u64;
     summary.accepted += sent.accepted;
@@ -389,71 +415,104 @@ fn not_prometheus(shown: &str, why: &str) -> Error {
 
 /// Records a scrape's records; returns how many were recorded and the distinct reasons for
 /// the ones refused.
-/// What the control plane did with a round's records.
+/// What the control plane did with the batches sent.
 struct Sent {
     accepted: u64,
     rejected: u64,
     /// The distinct reasons records were refused.
     reasons: Vec<String>,
+    /// Why sending stopped, if it did (the batches not sent stay pending).
+    error: Option<Error>,
 }
 
-fn send(api: &dyn Api, id: &str, at: i64, report: &ScrapeReport) -> Result<Sent> {
-    let mut sent = Sent {
-        accepted: 0,
-        rejected: 0,
-        reasons: Vec::new(),
-    };
-    if report.records.is_empty() {
-        return Ok(sent);
-    }
+/// A round's records as batches. Each id names the collector (its URLs), the round and the
+/// records: a batch sent again is recorded once, and another run in the same second (other
+/// records) is a batch of its own.
+fn round_batches(id: &str, at: i64, report: &ScrapeReport) -> Result<Vec<UsageBatch>> {
     let records: Vec<serde_json::Value> = report
         .records
         .iter()
         .map(serde_json::to_value)
         .collect::<std::result::Result<_, _>>()
         .map_err(|e| Error::other(format!("cannot encode records: {e}")))?;
-    for (i, chunk) in records
-        .chunks(crate::control::usage::MAX_BATCH_RECORDS)
-        .enumerate()
-    {
-        // The id names the round and its records: a retry of the same round is recorded once,
-        // and another run in the same second (other records) is a batch of its own.
+    let mut out = Vec::new();
+    for (i, chunk) in super::batches(&records).into_iter().enumerate() {
         let bytes = serde_json::to_vec(chunk)
             .map_err(|e| Error::other(format!("cannot encode records: {e}")))?;
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &bytes);
-        let batch = UsageBatch {
+        out.push(UsageBatch {
             batch_id: format!("collect-{id}-{at}-{}-{i}", hex(&digest.as_ref()[..8])),
             atomic: false,
             records: chunk.to_vec(),
-        };
-        let result = api.record_usage(&batch)?;
-        sent.accepted += result.accepted;
-        sent.rejected += result.rejected.len() as u64;
-        for r in result.rejected {
-            if !sent.reasons.contains(&r.reason) {
-                sent.reasons.push(r.reason);
+        });
+    }
+    Ok(out)
+}
+
+/// Sends the pending batches in order, removing each the control plane answered; stops at
+/// the first failure.
+fn send(api: &dyn Api, pending: &mut Vec<UsageBatch>) -> Sent {
+    let mut sent = Sent {
+        accepted: 0,
+        rejected: 0,
+        reasons: Vec::new(),
+        error: None,
+    };
+    while let Some(batch) = pending.first() {
+        match api.record_usage(batch) {
+            Ok(result) => {
+                if !result.replayed {
+                    sent.accepted += result.accepted;
+                    sent.rejected += result.rejected.len() as u64;
+                }
+                for r in result.rejected {
+                    if !sent.reasons.contains(&r.reason) {
+                        sent.reasons.push(r.reason);
+                    }
+                }
+                pending.remove(0);
+            }
+            Err(e) => {
+                sent.error = Some(e);
+                break;
             }
         }
     }
-    Ok(sent)
+    sent
 }
 
-fn load_state(path: &Path) -> Result<Collector> {
+fn load_state(path: &Path) -> Result<State> {
+    let unreadable = |e: String| {
+        Error::other(format!(
+            "the collector state {} is unreadable: {e}",
+            path.display()
+        ))
+        .with_hint(
+            "move it aside to start afresh (counters then start from a new baseline, and \
+             records it held that were not yet recorded are lost)",
+        )
+    };
     match std::fs::read_to_string(path) {
-        Ok(text) => Collector::load(&text).map_err(|e| {
-            Error::other(format!(
-                "the collector state {} is unreadable: {e}",
-                path.display()
-            ))
-            .with_hint("move it aside to start afresh (counters then start from a new baseline)")
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Collector::new()),
+        Ok(text) => {
+            let state: State =
+                serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))?;
+            if state.version != 2 {
+                return Err(unreadable(format!(
+                    "version {} (this tok reads version 2)",
+                    state.version
+                )));
+            }
+            Ok(state)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
         Err(e) => Err(Error::io(format!("reading {}", path.display()), &e)),
     }
 }
 
 /// Writes the state atomically (a temporary file renamed over the old one).
-fn save_state(path: &Path, text: &str) -> Result<()> {
+fn save_state(path: &Path, state: &State) -> Result<()> {
+    let text = serde_json::to_string(state)
+        .map_err(|e| Error::other(format!("cannot encode the collector state: {e}")))?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("creating {}", dir.display()), &e))?;

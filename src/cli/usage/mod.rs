@@ -30,7 +30,8 @@ CSV; the chart shows them as zero.
 
 Metrics the control plane meters itself, per tenant when the event names one: tokens_issued
 (streaming tokens, application tokens, API keys), authentications (logins to a server),
-introspections, api_calls (authenticated requests to a server). A server writes its counts
+introspections, api_calls (authenticated requests to a server; a request about a tenant
+counts for that tenant only when it succeeded). A server writes its counts
 every --meter-flush-interval (10 s), so a crash loses at most that much of them; the embedded
 mode writes them at the end of each command.";
 
@@ -61,12 +62,13 @@ is a decimal string, or null when the metric is not priced (not billed).";
 
 const IMPORT_HELP: &str = "\
 FILE (or - for stdin) holds either tok usage records — a JSON array, {\"records\": [...]}, or
-JSON lines, each {tenant, namespace?, metric, value, at} with metric one of messages_in,
-messages_out, bytes_in, bytes_out, storage_bytes, a whole value of 0 or more and at an RFC 3339
-time (or Unix seconds) — or the JSON that pulsar-admin prints for `topics stats`,
+JSON lines, each {tenant, namespace?, metric, value, at, source?} with metric one of
+messages_in, messages_out, bytes_in, bytes_out, storage_bytes, a whole value of 0 or more, at an
+RFC 3339 time (or Unix seconds), and source naming what a storage_bytes figure covers (a topic,
+a broker: a day keeps each source's latest figure and adds the sources up) — or the JSON that pulsar-admin prints for `topics stats`,
 `topics partitioned-stats` or `broker-stats topics` (messages and bytes in and out, storage
-size, mapped to the tenant and namespace of each topic; `topics stats` does not name its topic,
-so give --topic or --namespace). Counters in pulsar-admin stats are totals since the topic was
+size, mapped to the tenant and namespace of each topic, storage per topic; `topics stats` does
+not name its topic, so give --topic or --namespace). Counters in pulsar-admin stats are totals since the topic was
 loaded: import a snapshot once per period, or use `tok usage collect` for increases.
 
 Each record is checked on its own: a bad one (unknown metric, negative value, a tenant that
@@ -532,6 +534,48 @@ fn print_card(ctx: &Ctx, card: &RateCard) -> Result<()> {
     }
 }
 
+/// The most bytes of records one batch carries: under the server's 4 MiB body limit with
+/// room for the envelope.
+const MAX_BATCH_BYTES: usize = 3 * 1024 * 1024 + 512 * 1024;
+
+/// Counts what a value serializes to, without keeping it.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Splits records into batches of at most 10,000 records and [`MAX_BATCH_BYTES`] of JSON
+/// (long names make 10,000 records larger than a request may be). The split depends only on
+/// the records, so the same file splits the same way every time.
+pub(crate) fn batches(records: &[serde_json::Value]) -> Vec<&[serde_json::Value]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, r) in records.iter().enumerate() {
+        let mut n = Counter(0);
+        // Writing to a counter cannot fail.
+        let _ = serde_json::to_writer(&mut n, r);
+        let n = n.0 + 1;
+        if i > start && (i - start == MAX_BATCH_RECORDS || bytes + n > MAX_BATCH_BYTES) {
+            out.push(&records[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += n;
+    }
+    if start < records.len() {
+        out.push(&records[start..]);
+    }
+    out
+}
+
 /// What `tok usage import` did.
 #[derive(Debug, serde::Serialize)]
 struct ImportSummary {
@@ -544,6 +588,39 @@ struct ImportSummary {
     rejected: Vec<crate::model::RejectedRecord>,
     /// Batches recorded before (skipped).
     replayed: usize,
+}
+
+/// A summary document in the chosen format: JSON, YAML, or `field,value` CSV rows (nested
+/// values as JSON); with `table`, the caller prints its own sentence.
+pub(crate) fn print_doc<T: serde::Serialize>(out: &crate::output::Output, doc: &T) -> Result<()> {
+    match out.format {
+        Format::Yaml => {
+            let text = serde_yaml_ng::to_string(doc)
+                .map_err(|e| Error::other(format!("cannot encode YAML: {e}")))?;
+            out.line(text.trim_end())
+        }
+        Format::Csv => {
+            let value = serde_json::to_value(doc)
+                .map_err(|e| Error::other(format!("cannot encode CSV: {e}")))?;
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let encode = |e: csv::Error| Error::other(format!("cannot encode CSV: {e}"));
+            w.write_record(["field", "value"]).map_err(encode)?;
+            if let serde_json::Value::Object(o) = value {
+                for (k, v) in o {
+                    let cell = match v {
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    w.write_record([k, cell]).map_err(encode)?;
+                }
+            }
+            let data = w
+                .into_inner()
+                .map_err(|e| Error::other(format!("cannot encode CSV: {e}")))?;
+            out.bytes(&data)
+        }
+        _ => out.json(doc),
+    }
 }
 
 fn read_input(file: &str) -> Result<String> {
@@ -593,10 +670,12 @@ fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
         ))
     })?;
     let total = imported.records.len();
-    if args.atomic && total > MAX_BATCH_RECORDS {
+    let sizes: Vec<usize> = batches(&imported.records).iter().map(|c| c.len()).collect();
+    let n_batches = sizes.len();
+    if args.atomic && n_batches > 1 {
         return Err(Error::usage(format!(
-            "--atomic covers one batch of at most {MAX_BATCH_RECORDS} records; this file has \
-             {total}"
+            "--atomic covers one batch (at most {MAX_BATCH_RECORDS} records and 3.5 MiB); \
+             this file has {total} records in {n_batches} batches"
         ))
         .with_hint("split the file, or import it without --atomic"));
     }
@@ -617,8 +696,7 @@ fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
         }
     };
     let api = ctx.api()?;
-    let chunks: Vec<&[serde_json::Value]> = imported.records.chunks(MAX_BATCH_RECORDS).collect();
-    let many = chunks.len() > 1;
+    let many = n_batches > 1;
     let mut summary = ImportSummary {
         source: imported.shape.describe(),
         batch_id: if many {
@@ -631,7 +709,11 @@ fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
         rejected: Vec::new(),
         replayed: 0,
     };
-    for (i, chunk) in chunks.iter().enumerate() {
+    let mut offset = 0;
+    let mut fresh = 0;
+    // Each batch takes its records out of the file's (no copy).
+    let mut rest = imported.records.into_iter();
+    for (i, size) in sizes.into_iter().enumerate() {
         let batch = UsageBatch {
             batch_id: if many {
                 format!("{prefix}-{i}")
@@ -639,7 +721,7 @@ fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
                 prefix.clone()
             },
             atomic: args.atomic,
-            records: chunk.to_vec(),
+            records: rest.by_ref().take(size).collect(),
         };
         let result = api.record_usage(&batch).map_err(|e| {
             if e.kind == ErrorKind::Conflict {
@@ -655,10 +737,11 @@ fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
                 e
             }
         })?;
-        let offset = i * MAX_BATCH_RECORDS;
         summary.accepted += result.accepted;
         if result.replayed {
             summary.replayed += 1;
+        } else {
+            fresh += result.accepted;
         }
         summary
             .rejected
@@ -666,10 +749,11 @@ fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
                 r.index += offset;
                 r
             }));
+        offset += batch.records.len();
         if many {
             ctx.out.progress(&format!(
-                "recorded {} of {total} records",
-                (offset + chunk.len()).min(total)
+                "sent {offset} of {total} records ({} batches)",
+                i + 1
             ));
         }
     }
@@ -679,19 +763,27 @@ fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
     let out = &ctx.out;
     match out.format {
         Format::Table => {
-            let mut line = format!(
-                "Recorded {} of {} records ({})",
-                summary.accepted, summary.records, summary.source
-            );
-            if summary.replayed > 0 {
-                line.push_str(&format!(
-                    "; {} batch(es) were recorded before and were skipped",
-                    summary.replayed
-                ));
-            }
+            let line = if summary.replayed == 0 {
+                format!(
+                    "Recorded {fresh} of {} records ({})",
+                    summary.records, summary.source
+                )
+            } else if summary.replayed == n_batches {
+                format!(
+                    "Nothing new: these {} records ({}) were imported before, and {} of them \
+                     recorded then",
+                    summary.records, summary.source, summary.accepted
+                )
+            } else {
+                format!(
+                    "Recorded {fresh} of {} records ({}); {} of {} batches were imported \
+                     before and skipped",
+                    summary.records, summary.source, summary.replayed, n_batches
+                )
+            };
             out.line(&line)?;
         }
-        _ => out.json(&summary)?,
+        _ => print_doc(out, &summary)?,
     }
     if summary.rejected.is_empty() {
         return Ok(());

@@ -382,6 +382,7 @@ impl Collector {
                 } else {
                     rfc3339(at).unwrap_or_else(|| now_text.clone())
                 },
+                source: None,
             })
             .collect();
         Ok(report)
@@ -737,6 +738,7 @@ pulsar_storage_write_latency_le_1{{{p0}}} 23 1583775788853
             metric: metric.to_string(),
             value,
             at: at.to_string(),
+            source: None,
         }
     }
 

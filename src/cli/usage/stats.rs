@@ -11,20 +11,36 @@
 //!   `--namespace` says where it belongs.
 //! - **`pulsar-admin topics partitioned-stats TOPIC`** (`PartitionedTopicStatsImpl`): the
 //!   aggregated top level is used. `partitions` (filled only with `--per-partition`) name the
-//!   namespace; their figures are summed only when the top level has none.
+//!   topic and its namespace; their figures are summed only when the top level has none.
 //! - **`pulsar-admin broker-stats topics`**: one broker's topics, as
 //!   `{namespace: {bundle range: {"persistent" | "non-persistent": {topic: stats}}}}`, with
 //!   counters named `msgInCount`, `bytesInCount`, `msgOutCount` and `bytesOutCount`. `{}`
 //!   (a broker with no topics loaded) is read as this, with no records.
 //!
-//! Pulsar stats become one record `{tenant, namespace, metric, value, at}` per tenant,
-//! namespace and metric, summed over the document's topics: `msgInCounter` → `messages_in`,
-//! `msgOutCounter` → `messages_out`, `bytesInCounter` → `bytes_in`, `bytesOutCounter` →
-//! `bytes_out` (a zero counter gives no record) and `storageSize` → `storage_bytes` (a gauge:
-//! zero is recorded). `namespace` is the local name (`ns` in `tenant/ns` and in the v1
-//! `tenant/cluster/ns`), `at` is `--at`, and records are sorted by tenant, namespace, metric.
-//! Only the topic-level fields count: the per-subscription and per-consumer counters nested
-//! inside are parts of them.
+//! Pulsar stats become records `{tenant, namespace, metric, value, at}` (and `source` for
+//! storage): `msgInCounter` → `messages_in`, `msgOutCounter` → `messages_out`,
+//! `bytesInCounter` → `bytes_in`, `bytesOutCounter` → `bytes_out` (a zero counter gives no
+//! record) and `storageSize` → `storage_bytes` (a gauge: zero is recorded). `namespace` is the
+//! local name (`ns` in `tenant/ns` and in the v1 `tenant/cluster/ns`), `at` is `--at`, and
+//! records are sorted by tenant, namespace, metric and source. Only the topic-level fields
+//! count: the per-subscription and per-consumer counters nested inside are parts of them.
+//!
+//! - Counters are summed per tenant and namespace over the document's topics, one record each,
+//!   without `source`: the server adds counter records up.
+//! - Storage is one record per topic, with `source` naming the topic: the server keeps a
+//!   gauge's latest value per (day, tenant, namespace, source) and adds sources up, so storage
+//!   from files of different topics (two `topics stats` of one namespace, `broker-stats topics`
+//!   of two brokers) adds up instead of the later file replacing the earlier. The source is,
+//!   for `topics stats`, the `--topic` name made full (`acme/orders/x` and `x` read as
+//!   `persistent://acme/orders/x` and `persistent://public/default/x`); for `topics
+//!   partitioned-stats`, the partitioned topic without `-partition-N` (one record: the
+//!   aggregate's `storageSize`, or its partitions' summed when it has none); for `broker-stats
+//!   topics`, each topic as listed (a partition under its own name). With only `--namespace`
+//!   the topic is unknown and the source is `namespace:TENANT/NS` (local name): two such
+//!   imports for one namespace replace each other, so give `--topic` to add them up. Importing
+//!   one topic whole (partitioned-stats) and by partition (broker-stats) counts it twice. A
+//!   topic name that is not a valid source (1-255 characters, no control characters) is
+//!   refused.
 //!
 //! Counters in pulsar-admin stats are totals since the topic was loaded on its broker (they
 //! start again from zero when the topic is unloaded or moves, or the broker restarts).
@@ -53,9 +69,9 @@ pub struct ImportOptions {
     /// time. Records files carry their own `at` and ignore it.
     pub at: i64,
     /// `--topic persistent://t/ns/x`: where a topic-stats document that does not name its
-    /// topic belongs.
+    /// topic belongs, and the `source` of its storage.
     pub topic: Option<String>,
-    /// `--namespace t/ns`: the same, by namespace.
+    /// `--namespace t/ns`: the same, by namespace (storage `source`: `namespace:t/ns`).
     pub namespace: Option<String>,
 }
 
@@ -85,7 +101,7 @@ impl Shape {
 }
 
 /// A file read: its shape and the records to send (JSON objects; for Pulsar stats
-/// `{tenant, namespace, metric, value, at}`).
+/// `{tenant, namespace, metric, value, at}`, and `source` for `storage_bytes`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Imported {
     pub shape: Shape,
@@ -96,32 +112,42 @@ const ACCEPTED: &str = "expected tok usage records (a JSON array, {\"records\": 
      lines) or pulsar-admin stats JSON (topics stats, topics partitioned-stats, broker-stats \
      topics)";
 
-/// The metrics, in output order (alphabetical, so records sort by metric too).
-const METRICS: [&str; 5] = [
-    "bytes_in",
-    "bytes_out",
-    "messages_in",
-    "messages_out",
-    "storage_bytes",
-];
-/// The index of the one gauge in [`METRICS`]: its zero is recorded.
-const STORAGE: usize = 4;
-/// The fields of `topics stats` and `topics partitioned-stats`, in [`METRICS`] order.
-const TOPIC_STATS_FIELDS: [&str; 5] = [
-    "bytesInCounter",
-    "bytesOutCounter",
-    "msgInCounter",
-    "msgOutCounter",
-    "storageSize",
-];
-/// The fields of `broker-stats topics` (`PersistentTopic.updateRates`), in [`METRICS`] order.
-const BROKER_STATS_FIELDS: [&str; 5] = [
-    "bytesInCount",
-    "bytesOutCount",
-    "msgInCount",
-    "msgOutCount",
-    "storageSize",
-];
+/// The counter metrics, in output order (alphabetical, so records sort by metric too).
+const COUNTERS: [&str; 4] = ["bytes_in", "bytes_out", "messages_in", "messages_out"];
+/// The one gauge, after the counters in output order: its zero is recorded.
+const STORAGE: &str = "storage_bytes";
+/// The longest `source` a record may have, in characters.
+const MAX_SOURCE_CHARS: usize = 255;
+
+/// Where a kind of stats document keeps the metrics.
+struct Fields {
+    /// The counters, in [`COUNTERS`] order.
+    counters: [&'static str; 4],
+    /// The storage gauge.
+    storage: &'static str,
+}
+
+impl Fields {
+    fn all(&self) -> impl Iterator<Item = &'static str> {
+        self.counters.into_iter().chain([self.storage])
+    }
+}
+
+/// The fields of `topics stats` and `topics partitioned-stats`.
+const TOPIC_STATS_FIELDS: Fields = Fields {
+    counters: [
+        "bytesInCounter",
+        "bytesOutCounter",
+        "msgInCounter",
+        "msgOutCounter",
+    ],
+    storage: "storageSize",
+};
+/// The fields of `broker-stats topics` (`PersistentTopic.updateRates`).
+const BROKER_STATS_FIELDS: Fields = Fields {
+    counters: ["bytesInCount", "bytesOutCount", "msgInCount", "msgOutCount"],
+    storage: "storageSize",
+};
 /// Fields every `topics stats` document has (and no record does).
 const TOPIC_STATS_SIGNATURE: [&str; 8] = [
     "msgRateIn",
@@ -138,8 +164,15 @@ const RECORD_FIELDS: [&str; 5] = ["tenant", "namespace", "metric", "value", "at"
 
 /// (tenant, namespace local name).
 type Key = (String, String);
-/// Sums per namespace, in [`METRICS`] order; `None`: no topic had the field.
-type Totals = BTreeMap<Key, [Option<u64>; 5]>;
+
+/// What Pulsar stats come to, before they are records.
+#[derive(Debug, Default)]
+struct Totals {
+    /// Counter sums per namespace, in [`COUNTERS`] order; `None`: no topic had the field.
+    counters: BTreeMap<Key, [Option<u64>; 4]>,
+    /// Storage per namespace and source (a topic, or `namespace:TENANT/NS`).
+    storage: BTreeMap<(Key, String), u64>,
+}
 
 /// Reads a usage file (see the module documentation for the shapes).
 pub fn parse_import(text: &str, opts: &ImportOptions) -> Result<Imported, String> {
@@ -310,15 +343,26 @@ fn record_objects(items: Vec<Value>, what: &str) -> Result<Vec<Value>, String> {
 }
 
 fn topic_stats(stats: &Map<String, Value>, opts: &ImportOptions) -> Result<Totals, String> {
-    let Some((key, label)) = target(opts)? else {
+    let Some(target) = target(opts)? else {
         return Err(
             "pulsar-admin topics stats does not name its topic: give --topic \
              persistent://TENANT/NAMESPACE/TOPIC or --namespace TENANT/NAMESPACE"
                 .to_string(),
         );
     };
-    let mut totals = Totals::new();
-    add(&mut totals, key, stats, &TOPIC_STATS_FIELDS, &label)?;
+    let source = match target.topic {
+        Some(topic) => topic,
+        None => namespace_source(&target.key),
+    };
+    let mut totals = Totals::default();
+    add(
+        &mut totals,
+        &target.key,
+        stats,
+        &TOPIC_STATS_FIELDS,
+        &target.label,
+        &source,
+    )?;
     Ok(totals)
 }
 
@@ -328,17 +372,25 @@ fn partitioned_stats(stats: &Map<String, Value>, opts: &ImportOptions) -> Result
         .get("partitions")
         .and_then(Value::as_object)
         .unwrap_or(&empty);
-    let mut named: Option<Key> = None;
+    // The partitions' namespace and partitioned topic.
+    let mut named: Option<(Key, String)> = None;
     let mut parts = Vec::with_capacity(partitions.len());
     for (name, partition) in partitions {
         let key = parse_topic(name).map_err(|e| format!("partitioned-stats: partition {e}"))?;
-        if let Some(prev) = &named
-            && *prev != key
-        {
-            return Err(format!(
-                "partitioned-stats: partition {name} is not in {}/{} like the others",
-                prev.0, prev.1
-            ));
+        let base = partitioned_name(&full_topic_name(name)).to_string();
+        if let Some((prev_key, prev_base)) = &named {
+            if *prev_key != key {
+                return Err(format!(
+                    "partitioned-stats: partition {name} is not in {}/{} like the others",
+                    prev_key.0, prev_key.1
+                ));
+            }
+            if *prev_base != base {
+                return Err(format!(
+                    "partitioned-stats: partition {name} is not a partition of {prev_base} like \
+                     the others"
+                ));
+            }
         }
         let partition = partition.as_object().ok_or_else(|| {
             format!(
@@ -346,22 +398,39 @@ fn partitioned_stats(stats: &Map<String, Value>, opts: &ImportOptions) -> Result
                 kind(partition)
             )
         })?;
-        named = Some(key);
+        named = Some((key, base));
         parts.push((name, partition));
     }
     let given = target(opts)?;
-    let (key, label) = match (named, given) {
-        (Some(named), Some((given, label))) if named != given => {
+    let (key, label, source) = match (named, given) {
+        (Some((named, _)), Some(given)) if named != given.key => {
             return Err(format!(
-                "{label} is not where the partitions are ({}/{})",
-                named.0, named.1
+                "{} is not where the partitions are ({}/{})",
+                given.label, named.0, named.1
             ));
         }
-        (Some(named), given) => {
-            let label = given.map_or_else(|| "the partitioned topic".to_string(), |(_, l)| l);
-            (named, label)
+        (Some((_, base)), Some(given))
+            if given
+                .topic
+                .as_deref()
+                .is_some_and(|topic| partitioned_name(topic) != base) =>
+        {
+            return Err(format!(
+                "--topic {} is not the partitioned topic of the partitions ({base})",
+                given.label
+            ));
         }
-        (None, Some(given)) => given,
+        (Some((named, base)), given) => {
+            let label = given.map_or_else(|| "the partitioned topic".to_string(), |g| g.label);
+            (named, label, base)
+        }
+        (None, Some(given)) => {
+            let source = match &given.topic {
+                Some(topic) => partitioned_name(topic).to_string(),
+                None => namespace_source(&given.key),
+            };
+            (given.key, given.label, source)
+        }
         (None, None) => {
             return Err(
                 "pulsar-admin topics partitioned-stats does not name its topic (its partitions \
@@ -371,25 +440,27 @@ fn partitioned_stats(stats: &Map<String, Value>, opts: &ImportOptions) -> Result
             );
         }
     };
-    let mut totals = Totals::new();
-    if TOPIC_STATS_FIELDS.iter().any(|f| stats.contains_key(*f)) {
-        add(&mut totals, key, stats, &TOPIC_STATS_FIELDS, &label)?;
+    let fields = &TOPIC_STATS_FIELDS;
+    let mut totals = Totals::default();
+    if fields.all().any(|f| stats.contains_key(f)) {
+        add_counters(&mut totals, &key, stats, fields, &label)?;
     } else {
-        for (name, partition) in parts {
-            add(
-                &mut totals,
-                key.clone(),
-                partition,
-                &TOPIC_STATS_FIELDS,
-                name,
-            )?;
+        for (name, partition) in &parts {
+            add_counters(&mut totals, &key, partition, fields, name)?;
+        }
+    }
+    if stats.contains_key(fields.storage) {
+        add_storage(&mut totals, &key, stats, fields.storage, &label, &source)?;
+    } else {
+        for (name, partition) in &parts {
+            add_storage(&mut totals, &key, partition, fields.storage, name, &source)?;
         }
     }
     Ok(totals)
 }
 
 fn broker_stats(stats: &Map<String, Value>) -> Result<Totals, String> {
-    let mut totals = Totals::new();
+    let mut totals = Totals::default();
     for (namespace, bundles) in stats {
         let key = parse_namespace(namespace)
             .ok_or_else(|| format!("broker-stats topics: {namespace:?} is not a namespace"))?;
@@ -402,11 +473,14 @@ fn broker_stats(stats: &Map<String, Value>) -> Result<Totals, String> {
                             kind(topic_stats)
                         )
                     })?;
+                    // Storage per topic, a partition under its own name: it is a topic of
+                    // its own on the broker.
                     add(
                         &mut totals,
-                        key.clone(),
+                        &key,
                         topic_stats,
                         &BROKER_STATS_FIELDS,
+                        topic,
                         topic,
                     )?;
                 }
@@ -425,29 +499,91 @@ fn objects<'a>(value: &'a Value, namespace: &str) -> Result<&'a Map<String, Valu
     })
 }
 
-/// Adds one topic's (or one aggregate's) fields to its namespace's sums.
+/// Adds one topic's (or one aggregate's) fields: its counters to its namespace's sums, its
+/// storage to `source`'s.
 fn add(
     totals: &mut Totals,
-    key: Key,
+    key: &Key,
     stats: &Map<String, Value>,
-    fields: &[&str; 5],
+    fields: &Fields,
+    topic: &str,
+    source: &str,
+) -> Result<(), String> {
+    add_counters(totals, key, stats, fields, topic)?;
+    add_storage(totals, key, stats, fields.storage, topic, source)
+}
+
+/// Adds one topic's (or one aggregate's) counters to its namespace's sums.
+fn add_counters(
+    totals: &mut Totals,
+    key: &Key,
+    stats: &Map<String, Value>,
+    fields: &Fields,
     topic: &str,
 ) -> Result<(), String> {
-    let label = format!("{}/{}", key.0, key.1);
-    let sums = totals.entry(key).or_default();
-    for (sum, field) in sums.iter_mut().zip(fields) {
-        let Some(value) = stats.get(*field) else {
+    let sums = totals.counters.entry(key.clone()).or_default();
+    for (sum, field) in sums.iter_mut().zip(fields.counters) {
+        let Some(value) = stats.get(field) else {
             continue;
         };
         let n = whole_number(value, field, topic)?;
         *sum = Some(match *sum {
             None => n,
             Some(acc) => acc.checked_add(n).ok_or_else(|| {
-                format!("{field}: the sum over {label} is more than {}", u64::MAX)
+                format!(
+                    "{field}: the sum over {}/{} is more than {}",
+                    key.0,
+                    key.1,
+                    u64::MAX
+                )
             })?,
         });
     }
     Ok(())
+}
+
+/// Adds one topic's (or one aggregate's or partition's) storage to `source`'s: summed only
+/// over the partitions of one partitioned topic.
+fn add_storage(
+    totals: &mut Totals,
+    key: &Key,
+    stats: &Map<String, Value>,
+    field: &str,
+    topic: &str,
+    source: &str,
+) -> Result<(), String> {
+    let Some(value) = stats.get(field) else {
+        return Ok(());
+    };
+    let n = whole_number(value, field, topic)?;
+    check_source(source)?;
+    let sum = totals
+        .storage
+        .entry((key.clone(), source.to_string()))
+        .or_insert(0);
+    *sum = sum
+        .checked_add(n)
+        .ok_or_else(|| format!("{field}: the sum over {source} is more than {}", u64::MAX))?;
+    Ok(())
+}
+
+/// A usage record's `source`: 1-255 characters, none of them a control character.
+fn check_source(source: &str) -> Result<(), String> {
+    let chars = source.chars().count();
+    let why = if chars == 0 {
+        "is empty".to_string()
+    } else if chars > MAX_SOURCE_CHARS {
+        format!("has {chars} characters")
+    } else if source.chars().any(char::is_control) {
+        "has a control character".to_string()
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "the storage of {source:?} cannot be recorded: its name {why}, and a usage record's \
+         source (the topic its storage is for) is 1-{MAX_SOURCE_CHARS} characters without \
+         control characters"
+    ))
 }
 
 /// 2^53: above it, not every integer is a float, so a float there may have been rounded.
@@ -488,27 +624,50 @@ fn whole_number(value: &Value, field: &str, topic: &str) -> Result<u64, String> 
 }
 
 fn records_from(totals: Totals, at: &str) -> Vec<Value> {
-    let mut records = Vec::new();
-    for ((tenant, namespace), sums) in totals {
-        for (i, sum) in sums.into_iter().enumerate() {
-            match sum {
-                Some(value) if value != 0 || i == STORAGE => records.push(json!({
-                    "tenant": tenant,
-                    "namespace": namespace,
-                    "metric": METRICS[i],
-                    "value": value,
-                    "at": at,
-                })),
-                _ => {}
+    let mut rows: Vec<(Key, &str, Option<String>, u64)> = Vec::new();
+    for (key, sums) in totals.counters {
+        for (metric, sum) in COUNTERS.into_iter().zip(sums) {
+            if let Some(value) = sum
+                && value != 0
+            {
+                rows.push((key.clone(), metric, None, value));
             }
         }
     }
-    records
+    for ((key, source), value) in totals.storage {
+        rows.push((key, STORAGE, Some(source), value));
+    }
+    // Tenant, namespace, metric, source.
+    rows.sort();
+    rows.into_iter()
+        .map(|((tenant, namespace), metric, source, value)| {
+            let mut record = json!({
+                "tenant": tenant,
+                "namespace": namespace,
+                "metric": metric,
+                "value": value,
+                "at": at,
+            });
+            if let Some(source) = source {
+                record["source"] = Value::String(source);
+            }
+            record
+        })
+        .collect()
 }
 
-/// `--topic` or `--namespace`, whichever is given (they must agree): the namespace, and how
-/// to name the stats in messages.
-fn target(opts: &ImportOptions) -> Result<Option<(Key, String)>, String> {
+/// Where `--topic` or `--namespace` says stats belong.
+#[derive(Debug)]
+struct Target {
+    key: Key,
+    /// How to name the stats in messages: `--topic` as given, or "the topic in TENANT/NS".
+    label: String,
+    /// `--topic`'s full name (see [`full_topic_name`]); `None` with only `--namespace`.
+    topic: Option<String>,
+}
+
+/// `--topic` or `--namespace`, whichever is given (they must agree).
+fn target(opts: &ImportOptions) -> Result<Option<Target>, String> {
     let topic = match &opts.topic {
         Some(topic) => Some((
             parse_topic(topic).map_err(|e| format!("--topic {e}"))?,
@@ -529,13 +688,23 @@ fn target(opts: &ImportOptions) -> Result<Option<(Key, String)>, String> {
             from_topic.1,
             opts.namespace.as_deref().unwrap_or_default()
         )),
-        (Some((key, topic)), _) => Ok(Some((key, topic.clone()))),
-        (None, Some(key)) => {
-            let label = format!("the topic in {}/{}", key.0, key.1);
-            Ok(Some((key, label)))
-        }
+        (Some((key, topic)), _) => Ok(Some(Target {
+            key,
+            label: topic.clone(),
+            topic: Some(full_topic_name(topic)),
+        })),
+        (None, Some(key)) => Ok(Some(Target {
+            label: format!("the topic in {}/{}", key.0, key.1),
+            key,
+            topic: None,
+        })),
         (None, None) => Ok(None),
     }
+}
+
+/// The storage source of stats known only by namespace: `namespace:TENANT/NS`.
+fn namespace_source(key: &Key) -> String {
+    format!("namespace:{}/{}", key.0, key.1)
 }
 
 fn given_flag(opts: &ImportOptions) -> Option<&'static str> {
@@ -583,6 +752,34 @@ fn parse_topic(name: &str) -> Result<Key, String> {
         return Err(invalid("an empty tenant, namespace or topic"));
     }
     Ok((tenant.to_string(), local.to_string()))
+}
+
+/// A topic name (one [`parse_topic`] accepts) made full, as Pulsar's `TopicName` completes
+/// it: `x` is `persistent://public/default/x` and `tenant/ns/x` is
+/// `persistent://tenant/ns/x`; a name with a domain is kept as it is.
+fn full_topic_name(name: &str) -> String {
+    if name.contains("://") {
+        name.to_string()
+    } else if name.contains('/') {
+        format!("persistent://{name}")
+    } else {
+        format!("persistent://public/default/{name}")
+    }
+}
+
+/// A partition's partitioned topic (`x-partition-3` → `x`); any other name as it is.
+fn partitioned_name(name: &str) -> &str {
+    match name.rsplit_once("-partition-") {
+        Some((base, index))
+            if !index.is_empty()
+                && index.bytes().all(|b| b.is_ascii_digit())
+                && !base.is_empty()
+                && !base.ends_with('/') =>
+        {
+            base
+        }
+        _ => name,
+    }
 }
 
 fn looks_like_topic_stats(map: &Map<String, Value>) -> bool {
@@ -701,6 +898,13 @@ mod tests {
 
     fn rec(tenant: &str, namespace: &str, metric: &str, value: u64) -> Value {
         json!({"tenant": tenant, "namespace": namespace, "metric": metric, "value": value, "at": AT_TEXT})
+    }
+
+    /// A `storage_bytes` record of `source`.
+    fn storage(tenant: &str, namespace: &str, source: &str, value: u64) -> Value {
+        let mut record = rec(tenant, namespace, "storage_bytes", value);
+        record["source"] = json!(source);
+        record
     }
 
     fn ok(text: &str, opts: &ImportOptions) -> Imported {
@@ -861,7 +1065,12 @@ mod tests {
                 rec("acme", "orders", "bytes_out", 104_886_000),
                 rec("acme", "orders", "messages_in", 97_650),
                 rec("acme", "orders", "messages_out", 195_300),
-                rec("acme", "orders", "storage_bytes", 73_400_320),
+                storage(
+                    "acme",
+                    "orders",
+                    "persistent://acme/orders/payments",
+                    73_400_320
+                ),
             ]
         );
     }
@@ -876,20 +1085,44 @@ mod tests {
     }
 
     #[test]
-    fn topic_stats_namespace_names() {
+    fn topic_stats_namespace_names_and_storage_sources() {
         let cases = [
-            (with_namespace("acme/orders"), ("acme", "orders")),
-            (with_namespace("sample/standalone/ns1"), ("sample", "ns1")),
+            (
+                with_namespace("acme/orders"),
+                ("acme", "orders"),
+                "namespace:acme/orders",
+            ),
+            (
+                with_namespace("sample/standalone/ns1"),
+                ("sample", "ns1"),
+                "namespace:sample/ns1",
+            ),
             (
                 with_topic("persistent://sample/standalone/ns1/legacy"),
                 ("sample", "ns1"),
+                "persistent://sample/standalone/ns1/legacy",
             ),
+            // One partition's stats are that partition's, a topic of its own.
             (
                 with_topic("persistent://acme/orders/payments-partition-7"),
                 ("acme", "orders"),
+                "persistent://acme/orders/payments-partition-7",
             ),
-            (with_topic("acme/orders/payments"), ("acme", "orders")),
-            (with_topic("payments"), ("public", "default")),
+            (
+                with_topic("acme/orders/payments"),
+                ("acme", "orders"),
+                "persistent://acme/orders/payments",
+            ),
+            (
+                with_topic("payments"),
+                ("public", "default"),
+                "persistent://public/default/payments",
+            ),
+            (
+                with_topic("non-persistent://acme/orders/live"),
+                ("acme", "orders"),
+                "non-persistent://acme/orders/live",
+            ),
             (
                 ImportOptions {
                     topic: Some("persistent://acme/orders/payments".to_string()),
@@ -897,15 +1130,45 @@ mod tests {
                     ..opts()
                 },
                 ("acme", "orders"),
+                "persistent://acme/orders/payments",
             ),
         ];
-        for (options, (tenant, namespace)) in cases {
+        for (options, (tenant, namespace), source) in cases {
             let imported = ok(TOPIC_STATS, &options);
             assert_eq!(
-                imported.records[0],
-                rec(tenant, namespace, "bytes_in", 52_443_000),
+                imported.records,
+                vec![
+                    rec(tenant, namespace, "bytes_in", 52_443_000),
+                    rec(tenant, namespace, "bytes_out", 104_886_000),
+                    rec(tenant, namespace, "messages_in", 97_650),
+                    rec(tenant, namespace, "messages_out", 195_300),
+                    storage(tenant, namespace, source, 73_400_320),
+                ],
                 "{options:?}"
             );
+        }
+    }
+
+    #[test]
+    fn two_topics_of_one_namespace_have_storage_of_their_own() {
+        // The server keeps a gauge's latest value per source: two topics' stats taken at the
+        // same time must not share one.
+        let payments = ok(
+            TOPIC_STATS,
+            &with_topic("persistent://acme/orders/payments"),
+        );
+        let refunds = ok(TOPIC_STATS, &with_topic("acme/orders/refunds"));
+        assert_eq!(
+            payments.records[4]["source"],
+            json!("persistent://acme/orders/payments")
+        );
+        assert_eq!(
+            refunds.records[4]["source"],
+            json!("persistent://acme/orders/refunds")
+        );
+        // Counters have no source: the server adds them up as they are.
+        for record in payments.records[..4].iter().chain(&refunds.records[..4]) {
+            assert!(record.get("source").is_none(), "{record}");
         }
     }
 
@@ -921,7 +1184,12 @@ mod tests {
             vec![
                 rec("acme", "telemetry", "bytes_in", 640_000),
                 rec("acme", "telemetry", "messages_in", 5_000),
-                rec("acme", "telemetry", "storage_bytes", 0),
+                storage(
+                    "acme",
+                    "telemetry",
+                    "non-persistent://acme/telemetry/heartbeats",
+                    0
+                ),
             ]
         );
     }
@@ -1000,12 +1268,22 @@ mod tests {
         let imported = ok(&set("storageSize", "18446744073709551615"), &topic);
         assert_eq!(
             imported.records[4],
-            rec("acme", "orders", "storage_bytes", u64::MAX)
+            storage(
+                "acme",
+                "orders",
+                "persistent://acme/orders/payments",
+                u64::MAX
+            )
         );
         let imported = ok(&set("storageSize", "1e15"), &topic);
         assert_eq!(
             imported.records[4],
-            rec("acme", "orders", "storage_bytes", 1_000_000_000_000_000)
+            storage(
+                "acme",
+                "orders",
+                "persistent://acme/orders/payments",
+                1_000_000_000_000_000
+            )
         );
         // Non-counter fields are never read: -1 quota limits are fine.
         assert_eq!(object(TOPIC_STATS)["backlogQuotaLimitSize"], json!(-1));
@@ -1042,7 +1320,12 @@ mod tests {
                 rec("acme", "orders", "bytes_out", 153_600_000),
                 rec("acme", "orders", "messages_in", 300_000),
                 rec("acme", "orders", "messages_out", 300_000),
-                rec("acme", "orders", "storage_bytes", 460_800_000),
+                storage(
+                    "acme",
+                    "orders",
+                    "persistent://acme/orders/events",
+                    460_800_000
+                ),
             ]
         );
     }
@@ -1066,28 +1349,89 @@ mod tests {
         let expected = vec![
             rec("acme", "web", "bytes_in", 200_000),
             rec("acme", "web", "messages_in", 2_000),
-            rec("acme", "web", "storage_bytes", 420_000),
+            storage("acme", "web", "persistent://acme/web/clicks", 420_000),
         ];
         let imported = ok(PARTITIONED_STATS_PER_PARTITION, &opts());
         assert_eq!(imported.shape, Shape::PartitionedTopicStats);
         assert_eq!(imported.records, expected);
-        // Agreeing options are fine; disagreeing ones are refused.
-        let imported = ok(
-            PARTITIONED_STATS_PER_PARTITION,
-            &with_topic("persistent://acme/web/clicks"),
-        );
-        assert_eq!(imported.records, expected);
+        // Agreeing options are fine (the storage source is the partitioned topic); disagreeing
+        // ones are refused.
+        for options in [
+            with_topic("persistent://acme/web/clicks"),
+            with_topic("acme/web/clicks"),
+            with_topic("persistent://acme/web/clicks-partition-1"),
+            with_namespace("acme/web"),
+        ] {
+            let imported = ok(PARTITIONED_STATS_PER_PARTITION, &options);
+            assert_eq!(imported.records, expected, "{options:?}");
+        }
         let e = err(
             PARTITIONED_STATS_PER_PARTITION,
             &with_namespace("acme/orders"),
         );
         assert_contains(&e, &["acme/orders", "acme/web"]);
+        let e = err(
+            PARTITIONED_STATS_PER_PARTITION,
+            &with_topic("persistent://acme/web/views"),
+        );
+        assert_contains(
+            &e,
+            &[
+                "--topic persistent://acme/web/views",
+                "persistent://acme/web/clicks",
+            ],
+        );
+    }
+
+    #[test]
+    fn partitioned_stats_storage_source_is_the_partitioned_topic() {
+        for (topic, source) in [
+            (
+                "persistent://acme/orders/events",
+                "persistent://acme/orders/events",
+            ),
+            (
+                "persistent://acme/orders/events-partition-2",
+                "persistent://acme/orders/events",
+            ),
+            ("acme/orders/events", "persistent://acme/orders/events"),
+        ] {
+            let imported = ok(PARTITIONED_STATS, &with_topic(topic));
+            assert_eq!(
+                imported.records[4],
+                storage("acme", "orders", source, 460_800_000),
+                "{topic}"
+            );
+        }
+    }
+
+    #[test]
+    fn partitions_storage_is_summed_when_the_top_level_has_none() {
+        let mut map = object(PARTITIONED_STATS_PER_PARTITION);
+        assert!(map.remove("storageSize").is_some());
+        // Make the sum differ from the aggregate that was removed.
+        map["partitions"]["persistent://acme/web/clicks-partition-1"]["storageSize"] = json!(5);
+        let imported = ok(&text(&map), &opts());
+        assert_eq!(
+            imported.records,
+            vec![
+                rec("acme", "web", "bytes_in", 200_000),
+                rec("acme", "web", "messages_in", 2_000),
+                storage("acme", "web", "persistent://acme/web/clicks", 250_005),
+            ]
+        );
+        // No storage anywhere: no storage record.
+        for partition in map["partitions"].as_object_mut().unwrap().values_mut() {
+            partition.as_object_mut().unwrap().remove("storageSize");
+        }
+        let imported = ok(&text(&map), &opts());
+        assert_eq!(imported.records.len(), 2);
     }
 
     #[test]
     fn partitions_are_summed_when_the_top_level_has_no_counters() {
         let mut map = object(PARTITIONED_STATS_PER_PARTITION);
-        for field in TOPIC_STATS_FIELDS {
+        for field in TOPIC_STATS_FIELDS.all() {
             assert!(map.remove(field).is_some(), "{field}");
         }
         // Make the sum differ from the aggregate that was removed.
@@ -1100,7 +1444,7 @@ mod tests {
                 rec("acme", "web", "bytes_in", 200_000),
                 rec("acme", "web", "messages_in", 2_000),
                 rec("acme", "web", "messages_out", 7),
-                rec("acme", "web", "storage_bytes", 420_000),
+                storage("acme", "web", "persistent://acme/web/clicks", 420_000),
             ]
         );
         // An error in a partition names the partition.
@@ -1116,7 +1460,7 @@ mod tests {
     }
 
     #[test]
-    fn partitions_in_two_namespaces_or_with_bad_names_are_refused() {
+    fn partitions_in_two_namespaces_or_topics_or_with_bad_names_are_refused() {
         let mut map = object(PARTITIONED_STATS_PER_PARTITION);
         let partitions = map["partitions"].as_object_mut().unwrap();
         let p1 = partitions
@@ -1129,6 +1473,20 @@ mod tests {
         assert_contains(&err(&text(&map), &opts()), &["acme/other", "acme/web"]);
         let partitions = map["partitions"].as_object_mut().unwrap();
         partitions.remove("persistent://acme/other/clicks-partition-1");
+        // Partitions of two topics.
+        partitions.insert(
+            "persistent://acme/web/views-partition-1".to_string(),
+            p1.clone(),
+        );
+        assert_contains(
+            &err(&text(&map), &opts()),
+            &[
+                "persistent://acme/web/views-partition-1",
+                "not a partition of persistent://acme/web/clicks",
+            ],
+        );
+        let partitions = map["partitions"].as_object_mut().unwrap();
+        partitions.remove("persistent://acme/web/views-partition-1");
         partitions.insert("clicks/partition/1/x/y".to_string(), p1);
         assert_contains(
             &err(&text(&map), &opts()),
@@ -1164,26 +1522,44 @@ mod tests {
                 "messages_out",
                 195_300 + 2 * 100_000 + 4_990,
             ),
-            // The non-persistent topic has no storageSize.
-            rec(
+            // Storage per topic, each partition its own; the non-persistent topic has no
+            // storageSize.
+            storage(
                 "acme",
                 "orders",
-                "storage_bytes",
-                73_400_320 + 2 * 153_600_000,
+                "persistent://acme/orders/events-partition-0",
+                153_600_000,
+            ),
+            storage(
+                "acme",
+                "orders",
+                "persistent://acme/orders/events-partition-1",
+                153_600_000,
+            ),
+            storage(
+                "acme",
+                "orders",
+                "persistent://acme/orders/payments",
+                73_400_320,
             ),
             // An idle topic: zero counters omitted, zero storage kept.
-            rec("public", "default", "storage_bytes", 0),
+            storage("public", "default", "persistent://public/default/idle", 0),
             // A v1 namespace (sample/standalone/ns1).
             rec("sample", "ns1", "bytes_in", 2_048),
             rec("sample", "ns1", "bytes_out", 2_048),
             rec("sample", "ns1", "messages_in", 10),
             rec("sample", "ns1", "messages_out", 10),
-            rec("sample", "ns1", "storage_bytes", 4_096),
+            storage(
+                "sample",
+                "ns1",
+                "persistent://sample/standalone/ns1/legacy",
+                4_096,
+            ),
         ]
     }
 
     #[test]
-    fn broker_stats_topics_sum_per_namespace() {
+    fn broker_stats_topics_sum_counters_per_namespace_and_keep_storage_per_topic() {
         let imported = ok(BROKER_STATS_TOPICS, &opts());
         assert_eq!(imported.shape, Shape::BrokerStatsTopics);
         assert_eq!(imported.records, broker_stats_records());
@@ -1201,6 +1577,80 @@ mod tests {
         let imported = ok("{}", &opts());
         assert_eq!(imported.shape, Shape::BrokerStatsTopics);
         assert!(imported.records.is_empty());
+    }
+
+    #[test]
+    fn two_topics_of_one_namespace_give_two_storage_records() {
+        let doc = json!({"acme/orders": {
+            "0x00000000_0x80000000": {"persistent": {
+                "persistent://acme/orders/b": {"msgInCount": 3, "storageSize": 200},
+            }},
+            "0x80000000_0xffffffff": {"persistent": {
+                "persistent://acme/orders/a": {"msgInCount": 4, "storageSize": 100},
+            }},
+        }});
+        let imported = ok(&doc.to_string(), &opts());
+        assert_eq!(
+            imported.records,
+            vec![
+                rec("acme", "orders", "messages_in", 7),
+                storage("acme", "orders", "persistent://acme/orders/a", 100),
+                storage("acme", "orders", "persistent://acme/orders/b", 200),
+            ]
+        );
+        // Stats known only by namespace have the namespace as their source.
+        let imported = ok(TOPIC_STATS, &with_namespace("acme/orders"));
+        assert_eq!(
+            imported.records[4],
+            storage("acme", "orders", "namespace:acme/orders", 73_400_320)
+        );
+        let imported = ok(PARTITIONED_STATS, &with_namespace("acme/orders"));
+        assert_eq!(
+            imported.records[4],
+            storage("acme", "orders", "namespace:acme/orders", 460_800_000)
+        );
+    }
+
+    #[test]
+    fn topic_names_that_cannot_be_sources_are_refused() {
+        let doc = |topic: &str| {
+            json!({"acme/orders": {"0x00000000_0xffffffff": {"persistent": {
+                topic: {"msgInCount": 1, "storageSize": 1},
+            }}}})
+            .to_string()
+        };
+        let prefix = "persistent://acme/orders/";
+        let longest = format!("{prefix}{}", "é".repeat(255 - prefix.len()));
+        assert_eq!(longest.chars().count(), 255);
+        assert_eq!(
+            ok(&doc(&longest), &opts()).records[1],
+            storage("acme", "orders", &longest, 1)
+        );
+        let too_long = format!("{longest}x");
+        assert_contains(
+            &err(&doc(&too_long), &opts()),
+            &["256 characters", "source", "1-255"],
+        );
+        assert_contains(
+            &err(&doc("persistent://acme/orders/a\u{7}b"), &opts()),
+            &["control character", "source"],
+        );
+        assert_contains(
+            &err(&doc("persistent://acme/orders/a\nb"), &opts()),
+            &["control character"],
+        );
+        assert_contains(&err(&doc(""), &opts()), &["is empty"]);
+        // Without storage, a topic needs no source.
+        let no_storage = json!({"acme/orders": {"0x00000000_0xffffffff": {"non-persistent": {
+            too_long.clone(): {"msgInCount": 1},
+        }}}});
+        assert_eq!(
+            ok(&no_storage.to_string(), &opts()).records,
+            vec![rec("acme", "orders", "messages_in", 1)]
+        );
+        // --topic too.
+        let e = err(TOPIC_STATS, &with_topic(&too_long));
+        assert_contains(&e, &["256 characters"]);
     }
 
     #[test]
@@ -1257,6 +1707,20 @@ mod tests {
         assert_contains(
             &err(&doc.to_string(), &opts()),
             &["msgInCount", "acme/orders", "more than"],
+        );
+        // Storage is summed only over the partitions of one topic.
+        let doc = json!({"acme/orders": {"0x00000000_0xffffffff": {"persistent": {
+            "persistent://acme/orders/a": {"storageSize": u64::MAX},
+            "persistent://acme/orders/b": {"storageSize": u64::MAX},
+        }}}});
+        assert_eq!(ok(&doc.to_string(), &opts()).records.len(), 2);
+        let mut map = object(PARTITIONED_STATS_PER_PARTITION);
+        map.remove("storageSize");
+        map["partitions"]["persistent://acme/web/clicks-partition-0"]["storageSize"] =
+            json!(u64::MAX);
+        assert_contains(
+            &err(&text(&map), &opts()),
+            &["storageSize", "persistent://acme/web/clicks", "more than"],
         );
     }
 
@@ -1389,6 +1853,46 @@ mod tests {
         );
         assert_eq!(parse_namespace("acme"), None);
         assert_eq!(parse_namespace("acme//orders"), None);
+        for (name, full) in [
+            ("persistent://acme/orders/x", "persistent://acme/orders/x"),
+            (
+                "non-persistent://acme/orders/x",
+                "non-persistent://acme/orders/x",
+            ),
+            (
+                "persistent://acme/c1/orders/x",
+                "persistent://acme/c1/orders/x",
+            ),
+            ("acme/orders/x", "persistent://acme/orders/x"),
+            ("x", "persistent://public/default/x"),
+        ] {
+            assert_eq!(full_topic_name(name), full, "{name}");
+        }
+        for (name, base) in [
+            (
+                "persistent://acme/orders/x-partition-12",
+                "persistent://acme/orders/x",
+            ),
+            ("persistent://acme/orders/x", "persistent://acme/orders/x"),
+            (
+                "persistent://acme/orders/x-partition-",
+                "persistent://acme/orders/x-partition-",
+            ),
+            (
+                "persistent://acme/orders/x-partition-a",
+                "persistent://acme/orders/x-partition-a",
+            ),
+            (
+                "persistent://acme/orders/-partition-1",
+                "persistent://acme/orders/-partition-1",
+            ),
+            (
+                "persistent://acme/orders/x-partition-1-partition-2",
+                "persistent://acme/orders/x-partition-1",
+            ),
+        ] {
+            assert_eq!(partitioned_name(name), base, "{name}");
+        }
     }
 
     #[test]

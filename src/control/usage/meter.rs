@@ -131,6 +131,7 @@ impl Meter {
                         tenant: &key.tenant,
                         namespace: "",
                         metric: key.metric.as_str(),
+                        source: "",
                         day: key.day,
                         value,
                         at: count.last_at,

@@ -6,6 +6,7 @@ pub mod delta;
 pub mod meter;
 mod service;
 
+pub use service::check_batch;
 pub(crate) use service::keep_token_days;
 
 pub use meter::Meter;

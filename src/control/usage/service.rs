@@ -124,10 +124,29 @@ fn valid_pulsar_name(name: &str) -> bool {
         })
 }
 
+/// Checks a batch as a whole (its id and size), before any record is looked at.
+pub fn check_batch(batch: &model::UsageBatch) -> ControlResult<()> {
+    if !valid_batch_id(&batch.batch_id) {
+        return Err(ControlError::invalid(format!(
+            "invalid batch id {:?}: 1-128 of A-Z, a-z, 0-9, '.', '_', ':' and '-'",
+            batch.batch_id
+        )));
+    }
+    if batch.records.len() > MAX_BATCH_RECORDS {
+        return Err(ControlError::invalid(format!(
+            "a batch holds at most {MAX_BATCH_RECORDS} records; this one has {}: split it",
+            batch.records.len()
+        )));
+    }
+    Ok(())
+}
+
 /// One record, validated.
 struct Checked {
     tenant: String,
     namespace: String,
+    /// What a gauge's figure covers; empty when not given.
+    source: String,
     metric: Metric,
     value: u64,
     at: i64,
@@ -145,7 +164,8 @@ fn canonical(v: &Value, out: &mut Vec<u8>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                canonical(&Value::String(k.clone()), out);
+                // Writing JSON to a Vec cannot fail.
+                let _ = serde_json::to_writer(&mut *out, k);
                 out.push(b':');
                 if let Some(v) = o.get(k) {
                     canonical(v, out);
@@ -163,7 +183,9 @@ fn canonical(v: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        other => out.extend_from_slice(other.to_string().as_bytes()),
+        other => {
+            let _ = serde_json::to_writer(&mut *out, other);
+        }
     }
 }
 
@@ -193,11 +215,12 @@ fn check_record(v: &Value, now: i64) -> Result<Checked, String> {
     if let Some(k) = o.keys().find(|k| {
         !matches!(
             k.as_str(),
-            "tenant" | "namespace" | "metric" | "value" | "at"
+            "tenant" | "namespace" | "metric" | "value" | "at" | "source"
         )
     }) {
         return Err(format!(
-            "unknown field {k:?}: a record has tenant, namespace (optional), metric, value and at"
+            "unknown field {k:?}: a record has tenant, namespace (optional), metric, value, at \
+             and source (optional)"
         ));
     }
     let text = |name: &str| -> Result<Option<&str>, String> {
@@ -228,6 +251,19 @@ fn check_record(v: &Value, now: i64) -> Result<Checked, String> {
                 ));
             }
             local.to_string()
+        }
+    };
+    let source = match text("source")? {
+        None => String::new(),
+        Some(s) if (1..=255).contains(&s.chars().count()) && !s.chars().any(char::is_control) => {
+            s.to_string()
+        }
+        Some(_) => {
+            return Err(
+                "invalid source: 1-255 characters without control characters (a topic or a \
+                 broker that a gauge's figure covers)"
+                    .into(),
+            );
         }
     };
     let metric_name = text("metric")?.ok_or("metric is missing")?;
@@ -304,6 +340,7 @@ fn check_record(v: &Value, now: i64) -> Result<Checked, String> {
     Ok(Checked {
         tenant: tenant.to_string(),
         namespace,
+        source,
         metric,
         value,
         at,
@@ -350,6 +387,7 @@ pub(crate) fn keep_token_days(
             tenant: &tenant.name,
             namespace: "",
             metric,
+            source: "",
             day,
             value,
             at: now,
@@ -413,18 +451,7 @@ impl<S: Store> ControlPlane<S> {
         now: i64,
     ) -> ControlResult<model::UsageBatchResult> {
         self.require_somewhere(Action::UsageWrite)?;
-        if !valid_batch_id(&batch.batch_id) {
-            return Err(ControlError::invalid(format!(
-                "invalid batch id {:?}: 1-128 of A-Z, a-z, 0-9, '.', '_', ':' and '-'",
-                batch.batch_id
-            )));
-        }
-        if batch.records.len() > MAX_BATCH_RECORDS {
-            return Err(ControlError::invalid(format!(
-                "a batch holds at most {MAX_BATCH_RECORDS} records; this one has {}: split it",
-                batch.records.len()
-            )));
-        }
+        check_batch(batch)?;
         let mut bytes = Vec::new();
         for r in &batch.records {
             canonical(r, &mut bytes);
@@ -848,10 +875,11 @@ fn atomic_refusal(rejected: &[model::RejectedRecord]) -> String {
 /// Adds checked records, aggregated first: per (day, tenant, namespace, metric), counters
 /// add up and a gauge keeps its latest value.
 fn add_checked(tx: &mut dyn Tx, org_id: &str, records: &[&Checked]) -> ControlResult<()> {
-    let mut sums: HashMap<(i64, &str, &str, Metric), (u64, i64)> = HashMap::new();
+    type Series<'a> = (i64, &'a str, &'a str, Metric, &'a str);
+    let mut sums: HashMap<Series<'_>, (u64, i64)> = HashMap::new();
     for c in records {
         let e = sums
-            .entry((day_of(c.at), &c.tenant, &c.namespace, c.metric))
+            .entry((day_of(c.at), &c.tenant, &c.namespace, c.metric, &c.source))
             .or_insert((0, i64::MIN));
         if c.metric.is_gauge() {
             if c.at > e.1 || (c.at == e.1 && c.value > e.0) {
@@ -865,10 +893,11 @@ fn add_checked(tx: &mut dyn Tx, org_id: &str, records: &[&Checked]) -> ControlRe
     let mut rows: Vec<UsageDelta<'_>> = sums
         .iter()
         .map(
-            |(&(day, tenant, namespace, metric), &(value, at))| UsageDelta {
+            |(&(day, tenant, namespace, metric, source), &(value, at))| UsageDelta {
                 tenant,
                 namespace,
                 metric: metric.as_str(),
+                source,
                 day,
                 value: i64::try_from(value).unwrap_or(i64::MAX),
                 at,
@@ -878,7 +907,13 @@ fn add_checked(tx: &mut dyn Tx, org_id: &str, records: &[&Checked]) -> ControlRe
         .collect();
     // A fixed order, so that concurrent writers touch rows in the same order.
     rows.sort_by(|a, b| {
-        (a.day, a.tenant, a.namespace, a.metric).cmp(&(b.day, b.tenant, b.namespace, b.metric))
+        (a.day, a.tenant, a.namespace, a.metric, a.source).cmp(&(
+            b.day,
+            b.tenant,
+            b.namespace,
+            b.metric,
+            b.source,
+        ))
     });
     tx.add_usage(org_id, &rows)
 }

@@ -249,7 +249,7 @@ fn every_bad_record_is_listed_by_index_with_its_reason_and_the_good_ones_recorde
         (
             json!({"tenant": "acme", "metric": "bytes_in", "value": 1, "at": NOW, "unit": "B"}),
             Some(
-                "unknown field \"unit\": a record has tenant, namespace (optional), metric, value and at",
+                "unknown field \"unit\": a record has tenant, namespace (optional), metric, value, at and source (optional)",
             ),
         ),
         // "tenant/ns" is the namespace's own name when the tenant matches; at in Unix seconds.
@@ -2208,4 +2208,85 @@ fn a_deleted_tenants_usage_stays_billable() {
     );
     assert_eq!(r.accepted, 0);
     assert!(r.rejected[0].reason.contains("does not exist"));
+}
+
+#[test]
+fn a_gauge_keeps_the_latest_figure_of_each_source_and_adds_sources_up() {
+    let (_dir, cp) = owner();
+    let storage = |source: Option<&str>, value: u64, at: &str| {
+        let mut r = rec_ns("acme", "orders", "storage_bytes", value, at);
+        if let Some(s) = source {
+            r["source"] = json!(s);
+        }
+        r
+    };
+    // Two topics of one namespace, each reported twice a day: the later figure of each counts.
+    record(
+        &cp,
+        "b1",
+        vec![
+            storage(
+                Some("persistent://acme/orders/a"),
+                100,
+                "2027-01-10T08:00:00Z",
+            ),
+            storage(
+                Some("persistent://acme/orders/b"),
+                40,
+                "2027-01-10T08:00:00Z",
+            ),
+        ],
+        NOW,
+    );
+    record(
+        &cp,
+        "b2",
+        vec![
+            storage(
+                Some("persistent://acme/orders/a"),
+                120,
+                "2027-01-10T20:00:00Z",
+            ),
+            // An older figure of b arrives late: b's later one stands.
+            storage(
+                Some("persistent://acme/orders/b"),
+                10,
+                "2027-01-10T07:00:00Z",
+            ),
+            // No source: a figure of its own (the namespace as a whole).
+            storage(None, 5, "2027-01-10T09:00:00Z"),
+        ],
+        NOW,
+    );
+    assert_eq!(
+        show(&cp, "2027-01-10", "2027-01-10"),
+        ["acme 2027-01-10 storage_bytes 165"]
+    );
+    // Counters ignore the source for what they mean: they add up.
+    let mut a = rec("acme", "bytes_in", 3, "2027-01-10T08:00:00Z");
+    a["source"] = json!("broker-1");
+    let mut b = rec("acme", "bytes_in", 4, "2027-01-10T08:00:00Z");
+    b["source"] = json!("broker-2");
+    record(&cp, "b3", vec![a, b], NOW);
+    assert_eq!(
+        show(&cp, "2027-01-10", "2027-01-10"),
+        [
+            "acme 2027-01-10 bytes_in 7",
+            "acme 2027-01-10 storage_bytes 165"
+        ]
+    );
+    // A bad source is the record's own refusal.
+    let mut long = rec("acme", "storage_bytes", 1, "2027-01-10T08:00:00Z");
+    long["source"] = json!("x".repeat(256));
+    let mut control = rec("acme", "storage_bytes", 1, "2027-01-10T08:00:00Z");
+    control["source"] = json!("a\nb");
+    let mut number = rec("acme", "storage_bytes", 1, "2027-01-10T08:00:00Z");
+    number["source"] = json!(7);
+    let result = record(&cp, "b4", vec![long, control, number], NOW);
+    let reasons: Vec<&str> = result.rejected.iter().map(|r| r.reason.as_str()).collect();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert!(reasons[0].starts_with("invalid source"), "{reasons:?}");
+    assert!(reasons[1].starts_with("invalid source"), "{reasons:?}");
+    assert_eq!(reasons[2], "source must be a string, got a number");
+    assert_eq!(result.accepted, 0);
 }
