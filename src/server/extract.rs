@@ -49,13 +49,9 @@ pub struct MeterSlot(pub std::sync::Arc<std::sync::OnceLock<String>>);
 
 /// The tenant a request's path names within `org`: `/v1/orgs/<org>/tenants/<tenant>/…`,
 /// percent-decoded as the router decodes it (`%61cme` is `acme`).
-pub fn tenant_in_path(path: &str, org: &str) -> Option<String> {
-    let decode = |s: &str| {
-        percent_encoding::percent_decode_str(s)
-            .decode_utf8()
-            .ok()
-            .map(|c| c.into_owned())
-    };
+pub fn tenant_in_path<'a>(path: &'a str, org: &str) -> Option<std::borrow::Cow<'a, str>> {
+    // Borrowed unless the segment holds an escape: no allocation for the usual path.
+    let decode = |s: &'a str| percent_encoding::percent_decode_str(s).decode_utf8().ok();
     let rest = path.strip_prefix("/v1/orgs/")?;
     let (o, rest) = rest.split_once('/')?;
     if decode(o)? != org {
