@@ -308,10 +308,49 @@ fn show(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         When::Auto => out.stdout_tty,
     };
     if draw {
+        let padded = pad_range(&points, &from, &to, args.by == "month");
         out.line("")?;
-        out.line(chart::render_charts(&points, out.width(), out.color).trim_end())?;
+        out.line(chart::render_charts(&padded, out.width(), out.color).trim_end())?;
     }
     Ok(())
+}
+
+/// The points, with a zero at each end of the asked range for every metric, so that the
+/// chart spans the whole range (it fills the days in between) and not only the days with data.
+/// A gauge gets only the start: its chart's title gives its latest figure, which a zero
+/// after its last day with data would hide.
+fn pad_range(points: &[UsagePoint], from: &str, to: &str, by_month: bool) -> Vec<UsagePoint> {
+    let period = |d: &str| {
+        if by_month {
+            d.get(..7).unwrap_or(d).to_string()
+        } else {
+            d.to_string()
+        }
+    };
+    let mut out = points.to_vec();
+    let mut seen: Vec<(&str, &Option<String>)> = Vec::new();
+    for p in points {
+        if !seen.iter().any(|(m, _)| *m == p.metric) {
+            seen.push((&p.metric, &p.tenant));
+        }
+    }
+    for (metric, tenant) in seen {
+        let gauge = metric == "storage_bytes";
+        let ends = if gauge {
+            vec![period(from)]
+        } else {
+            vec![period(from), period(to)]
+        };
+        for end in ends {
+            out.push(UsagePoint {
+                tenant: tenant.clone(),
+                period: end,
+                metric: metric.to_string(),
+                value: 0,
+            });
+        }
+    }
+    out
 }
 
 impl Render for UsagePoint {

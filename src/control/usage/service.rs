@@ -515,6 +515,9 @@ impl<S: Store> ControlPlane<S> {
                 return Err(ControlError::invalid(atomic_refusal(&rejected)));
             }
             add_checked(tx, &org_id, &good)?;
+            // Batch ids past their retention go here as well as in a server's purge loop, so
+            // that a long-running embedded collector does not keep them forever.
+            tx.purge_usage_batches(now - BATCH_RETENTION_SECS)?;
             let result = model::UsageBatchResult {
                 batch_id: batch.batch_id.clone(),
                 accepted: good.len() as u64,
