@@ -120,19 +120,8 @@ pub fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<i6
             .ok_or_else(|| format!("'{name}' is not a valid NumericDate")),
         Some(other) => Err(format!(
             "'{name}' must be a NumericDate (seconds since 1970), not {}",
-            json_kind(other)
+            crate::model::json_kind(other)
         )),
-    }
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

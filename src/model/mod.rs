@@ -662,3 +662,15 @@ pub struct ApiKeyFilter {
     /// `active`, `revoked` or `expired`.
     pub status: Option<String>,
 }
+
+/// How a JSON value is named in messages: "a string", "an object", "null".
+pub fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}

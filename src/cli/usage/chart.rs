@@ -18,22 +18,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use time::{Date, Month};
 
+use crate::control::usage::billing::Metric;
 use crate::model::UsagePoint;
 use crate::output::Style;
 
-/// Every known metric, in display order: data plane, then control plane. Other metrics
-/// follow, by name, and count as counters.
-const METRICS: [&str; 9] = [
-    "messages_in",
-    "messages_out",
-    "bytes_in",
-    "bytes_out",
-    "storage_bytes",
-    "tokens_issued",
-    "authentications",
-    "introspections",
-    "api_calls",
-];
+/// Every known metric, in display order: data plane, then control plane
+/// ([`Metric::STORED`]). Other metrics follow, by name, and count as counters.
+const METRICS: [Metric; 9] = Metric::STORED;
 
 /// The metrics counted in bytes.
 const BYTES_METRICS: [&str; 3] = ["bytes_in", "bytes_out", "storage_bytes"];
@@ -150,7 +141,7 @@ pub fn render_charts(points: &[UsagePoint], width: usize, color: bool) -> String
 
 /// Where a metric sorts: known metrics by their place, then the others by name.
 fn metric_rank(metric: &str) -> (usize, &str) {
-    match METRICS.iter().position(|m| *m == metric) {
+    match METRICS.iter().position(|m| m.as_str() == metric) {
         Some(i) => (i, ""),
         None => (METRICS.len(), metric),
     }

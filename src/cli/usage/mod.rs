@@ -154,7 +154,9 @@ pub struct ShowArgs {
     #[arg(long, value_name = "DATE", requires = "from")]
     to: Option<String>,
     /// Only this metric
-    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(SHOW_METRICS))]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(
+        crate::control::usage::billing::Metric::STORED.map(|m| m.as_str())
+    ))]
     metric: Option<String>,
     /// Group by day or by month
     #[arg(long, value_parser = ["day", "month"], default_value = "day")]
@@ -163,19 +165,6 @@ pub struct ShowArgs {
     #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
     chart: When,
 }
-
-/// The metrics `usage show` reports.
-const SHOW_METRICS: [&str; 9] = [
-    "messages_in",
-    "messages_out",
-    "bytes_in",
-    "bytes_out",
-    "storage_bytes",
-    "tokens_issued",
-    "authentications",
-    "introspections",
-    "api_calls",
-];
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
@@ -335,7 +324,9 @@ fn pad_range(points: &[UsagePoint], from: &str, to: &str, by_month: bool) -> Vec
         }
     }
     for (metric, tenant) in seen {
-        let gauge = metric == "storage_bytes";
+        let gauge = metric
+            .parse::<crate::control::usage::billing::Metric>()
+            .is_ok_and(crate::control::usage::billing::Metric::is_gauge);
         let ends = if gauge {
             vec![period(from)]
         } else {

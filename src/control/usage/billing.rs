@@ -73,6 +73,20 @@ impl Metric {
         Metric::ActiveTokenDays,
     ];
 
+    /// The metrics recorded per day — every one but the derived `active_token_days` — in the
+    /// order reports list them.
+    pub const STORED: [Metric; 9] = [
+        Metric::MessagesIn,
+        Metric::MessagesOut,
+        Metric::BytesIn,
+        Metric::BytesOut,
+        Metric::StorageBytes,
+        Metric::TokensIssued,
+        Metric::Authentications,
+        Metric::Introspections,
+        Metric::ApiCalls,
+    ];
+
     /// The metric's name as written on the command line and in JSON.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -42,19 +42,6 @@ const RECORD_METRICS: [Metric; 5] = [
     Metric::StorageBytes,
 ];
 
-/// The metrics stored per day (everything but the derived `active_token_days`).
-const STORED_METRICS: [Metric; 9] = [
-    Metric::MessagesIn,
-    Metric::MessagesOut,
-    Metric::BytesIn,
-    Metric::BytesOut,
-    Metric::StorageBytes,
-    Metric::TokensIssued,
-    Metric::Authentications,
-    Metric::Introspections,
-    Metric::ApiCalls,
-];
-
 /// The rate card as stored (JSON in `rate_cards.card`).
 #[derive(Debug, Serialize, Deserialize)]
 struct StoredCard {
@@ -189,17 +176,6 @@ fn canonical(v: &Value, out: &mut Vec<u8>) {
     }
 }
 
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn record_metric_names() -> String {
     RECORD_METRICS.map(Metric::as_str).join(", ")
 }
@@ -209,7 +185,7 @@ fn check_record(v: &Value, now: i64) -> Result<Checked, String> {
     let Value::Object(o) = v else {
         return Err(format!(
             "expected an object {{tenant, namespace?, metric, value, at}}, got {}",
-            json_kind(v)
+            crate::model::json_kind(v)
         ));
     };
     if let Some(k) = o.keys().find(|k| {
@@ -227,7 +203,10 @@ fn check_record(v: &Value, now: i64) -> Result<Checked, String> {
         match o.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(other) => Err(format!("{name} must be a string, got {}", json_kind(other))),
+            Some(other) => Err(format!(
+                "{name} must be a string, got {}",
+                crate::model::json_kind(other)
+            )),
         }
     };
     let tenant = text("tenant")?.ok_or("tenant is missing")?;
@@ -305,7 +284,12 @@ fn check_record(v: &Value, now: i64) -> Result<Checked, String> {
                 }
             }
         }
-        Some(other) => return Err(format!("value must be a number, got {}", json_kind(other))),
+        Some(other) => {
+            return Err(format!(
+                "value must be a number, got {}",
+                crate::model::json_kind(other)
+            ));
+        }
     };
     if value > MAX_RECORD_VALUE {
         return Err(format!(
@@ -321,7 +305,7 @@ fn check_record(v: &Value, now: i64) -> Result<Checked, String> {
         Some(other) => {
             return Err(format!(
                 "at must be an RFC 3339 time or Unix seconds, got {}",
-                json_kind(other)
+                crate::model::json_kind(other)
             ));
         }
     };
@@ -815,9 +799,9 @@ impl<S: Store> ControlPlane<S> {
 }
 
 fn stored_metric(name: &str) -> ControlResult<Metric> {
-    let names = STORED_METRICS.map(Metric::as_str).join(", ");
+    let names = Metric::STORED.map(Metric::as_str).join(", ");
     match name.parse::<Metric>() {
-        Ok(m) if STORED_METRICS.contains(&m) => Ok(m),
+        Ok(m) if Metric::STORED.contains(&m) => Ok(m),
         Ok(m) => Err(ControlError::invalid(format!(
             "{m} is derived for billing (`tok usage billing`), not reported by day; \
              expected one of {names}"

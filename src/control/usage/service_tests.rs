@@ -985,7 +985,7 @@ fn report_ranges_and_options_are_checked() {
         "{e}"
     );
     assert!(e.ends_with("introspections, api_calls"), "{e}");
-    for m in STORED_METRICS {
+    for m in Metric::STORED {
         assert!(with(None, Some(m.as_str())).is_ok(), "{m}");
     }
 }
