@@ -1,6 +1,6 @@
-//! Service accounts, API keys and the revocation feed (issue 6), over a real SQLite file
-//! with the clock as a parameter: the default expiry and the claims, revoke versus delete,
-//! the retention purge, the cascades that feed the feed, introspection and
+//! Service accounts, API keys and the revocation feed (issue 6), over the test store
+//! (`test_store`) with the clock as a parameter: the default expiry and the claims, revoke
+//! versus delete, the retention purge, the cascades that feed the feed, introspection and
 //! `check_api_key`, and a seeded random simulation checked against a model after every
 //! step. Nothing here sleeps.
 
@@ -17,7 +17,7 @@ use super::apikeys::{self, ApiKeySpec, CreatedApiKey, DEFAULT_RETENTION_SECS, st
 use super::auth::LAST_USED_GRANULARITY;
 use super::introspect::{self, Introspection, check_api_key};
 use super::opaque::{self, Kind};
-use super::sqlite::SqliteStore;
+use super::test_store::{self, TestStore};
 use super::*;
 use crate::duration::Expiry;
 use crate::jwt::{self, Algorithm, Signer};
@@ -31,10 +31,11 @@ const LEEWAY: i64 = 30;
 const RETENTION: i64 = DEFAULT_RETENTION_SECS;
 const READER: &str = "Read Only User";
 
-type Cp = ControlPlane<Arc<SqliteStore>>;
+type Cp = ControlPlane<Arc<TestStore>>;
 
-/// A scratch directory for the database. The store fsyncs every commit (`synchronous =
-/// FULL`), and the simulation commits thousands of times: on tmpfs that costs nothing.
+/// A scratch directory for the database. The SQLite store fsyncs every commit
+/// (`synchronous = FULL`), and the simulation commits thousands of times: on tmpfs that
+/// costs nothing.
 fn scratch() -> tempfile::TempDir {
     let shm = std::path::Path::new("/dev/shm");
     if shm.is_dir()
@@ -55,16 +56,16 @@ fn hs256(name: &str) -> InstanceSpec {
 
 /// The owner of `org` over `store`, with an HS256 instance `local` (quicker to make than
 /// the default RSA key).
-fn in_org(store: Arc<SqliteStore>, master: Arc<MasterKey>, org: &str) -> Cp {
+fn in_org(store: Arc<TestStore>, master: Arc<MasterKey>, org: &str) -> Cp {
     let cp = ControlPlane::new(store, master, org, &format!("{org}:test"));
     cp.bootstrap(None, NOW).unwrap();
     cp.create_instance(&hs256(LOCAL_INSTANCE), NOW).unwrap();
     cp
 }
 
-/// The owner of the org `local` over a new SQLite file in `dir`.
+/// The owner of the org `local` over a new test store in `dir`.
 fn owner(dir: &tempfile::TempDir) -> Cp {
-    let store = Arc::new(SqliteStore::open(&dir.path().join("tok.db")).unwrap());
+    let store = Arc::new(test_store::open(dir.path()));
     let sealer = Sealer::from_encoded(&Sealer::generate_master_key().unwrap()).unwrap();
     in_org(store, Arc::new(MasterKey::ready(sealer)), LOCAL_ORG)
 }
@@ -698,7 +699,7 @@ fn names_are_unique_and_unknown_parents_are_not_found_with_a_hint() {
     // No instance at all: the hint names the command that creates one.
     let dir2 = scratch();
     let bare = {
-        let store = Arc::new(SqliteStore::open(&dir2.path().join("tok.db")).unwrap());
+        let store = Arc::new(test_store::open(dir2.path()));
         let sealer = Sealer::from_encoded(&Sealer::generate_master_key().unwrap()).unwrap();
         let cp = ControlPlane::new(store, MasterKey::ready(sealer), LOCAL_ORG, "local:test");
         cp.bootstrap(None, NOW).unwrap();

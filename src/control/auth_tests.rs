@@ -1,5 +1,6 @@
-//! Session and login rules (`auth.rs`, `users.rs`) over a real SQLite file, with the
-//! clock passed in: nothing here sleeps.
+//! Session and login rules (`auth.rs`, `users.rs`) over the test store (`test_store`), with
+//! the clock passed in: nothing here sleeps. The one test that reads the SQLite file itself
+//! opens a `SqliteStore` by name.
 
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -7,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::auth::{self, AuthPolicy, LOGIN_FAILED, Principal};
 use super::opaque::{self, Kind};
 use super::sqlite::SqliteStore;
+use super::test_store::{self, TestStore};
 use super::*;
 use crate::duration::rfc3339;
 
@@ -28,8 +30,16 @@ fn db_path(dir: &tempfile::TempDir) -> std::path::PathBuf {
     dir.path().join("tok.db")
 }
 
-/// A plane over a SQLite file in `dir` with the user `alice`.
-fn plane(dir: &tempfile::TempDir) -> ControlPlane<SqliteStore> {
+/// A plane over a fresh test store in `dir` with the user `alice`.
+fn plane(dir: &tempfile::TempDir) -> ControlPlane<TestStore> {
+    let cp = plane_over(test_store::open(dir.path()));
+    cp.create_user(USER, PASSWORD, &[], NOW).unwrap();
+    cp
+}
+
+/// A plane over a SQLite file at `db_path(dir)` with the user `alice`, for the test that
+/// reads the file.
+fn sqlite_plane(dir: &tempfile::TempDir) -> ControlPlane<SqliteStore> {
     let cp = plane_over(SqliteStore::open(&db_path(dir)).unwrap());
     cp.create_user(USER, PASSWORD, &[], NOW).unwrap();
     cp
@@ -182,17 +192,17 @@ fn no_use_extends_a_session_past_its_maximum_lifetime() {
     );
 }
 
-/// Counts the transactions a rule opens, delegating them to a real SQLite store.
+/// Counts the transactions a rule opens, delegating them to the test store.
 struct CountingStore {
-    inner: SqliteStore,
+    inner: TestStore,
     reads: AtomicUsize,
     writes: AtomicUsize,
 }
 
 impl CountingStore {
-    fn open(path: &std::path::Path) -> Self {
+    fn open(dir: &std::path::Path) -> Self {
         CountingStore {
-            inner: SqliteStore::open(path).unwrap(),
+            inner: test_store::open(dir),
             reads: AtomicUsize::new(0),
             writes: AtomicUsize::new(0),
         }
@@ -225,7 +235,7 @@ impl Store for CountingStore {
 }
 
 fn counting_plane(dir: &tempfile::TempDir) -> ControlPlane<CountingStore> {
-    let cp = plane_over(CountingStore::open(&db_path(dir)));
+    let cp = plane_over(CountingStore::open(dir.path()));
     cp.create_user(USER, PASSWORD, &[], NOW).unwrap();
     cp.store().reset();
     cp
@@ -254,14 +264,9 @@ fn a_small_slide_is_not_written() {
     assert_eq!((cp.store().reads(), cp.store().writes()), (1, 0));
 
     // The stored row still holds the first use.
-    let conn = rusqlite::Connection::open(db_path(&dir)).unwrap();
-    let (expires_at, last_used_at): (i64, i64) = conn
-        .query_row(
-            "SELECT expires_at, last_used_at FROM sessions WHERE id = ?1",
-            [&first.session_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let digest = opaque::digest(&pepper(&cp), &token);
+    let stored = cp.store().read(|tx| tx.session(&digest)).unwrap().unwrap();
+    let (expires_at, last_used_at) = (stored.expires_at, stored.last_used_at);
     assert_eq!((expires_at, last_used_at), (NOW + 60 + 1800, NOW + 60));
 
     // 17 s after the written use: still no write; 18 s after it: written.
@@ -496,10 +501,12 @@ fn logout_ends_only_that_session() {
     auth_at(&cp, &other, NOW + 2).unwrap();
 }
 
+// SQLite only: it searches the database file (`tok.db`, `tok.db-wal`) for the token and
+// reads the `sessions` table with rusqlite.
 #[test]
 fn the_database_keeps_only_an_hmac_of_the_session_token() {
     let dir = tempfile::tempdir().unwrap();
-    let cp = plane(&dir);
+    let cp = sqlite_plane(&dir);
     let (token, session) = login_at(&cp, USER, PASSWORD, NOW).unwrap();
     auth_at(&cp, &token, NOW + 60).unwrap();
 
@@ -585,13 +592,14 @@ fn the_cache_saves_reads_but_never_refuses_on_a_stale_row() {
 fn parallel_wrong_passwords_leave_the_account_locked() {
     let dir = tempfile::tempdir().unwrap();
     let cp = plane(&dir);
+    // The threads share the plane's store: a login reads the account and records the
+    // failure in two transactions, and the guesses interleave between them.
     std::thread::scope(|s| {
         for _ in 0..12 {
             s.spawn(|| {
-                let store = SqliteStore::open(&db_path(&dir)).unwrap();
                 let policy = AuthPolicy::default();
                 let pepper = pepper(&cp);
-                let _ = auth::login(&store, &pepper, &policy, USER, WRONG, None, NOW);
+                let _ = auth::login(cp.store(), &pepper, &policy, USER, WRONG, None, NOW);
             });
         }
     });

@@ -1,8 +1,9 @@
-//! Authorization rules (`authz.rs`) as every operation applies them, over a real SQLite
-//! file: refusals change nothing, tenants a caller cannot see are "not found", nobody
-//! grants more than they hold, users are protected from those who hold less, and
+//! Authorization rules (`authz.rs`) as every operation applies them, over the test store
+//! (`test_store`): refusals change nothing, tenants a caller cannot see are "not found",
+//! nobody grants more than they hold, users are protected from those who hold less, and
 //! application tokens authenticate, expire and are revoked. The clock is a parameter:
-//! nothing here sleeps.
+//! nothing here sleeps. The one test that reads the SQLite file itself opens a
+//! `SqliteStore` by name.
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use super::opaque;
 use super::policy::{Action, Policy, Resource};
 use super::roles::{RoleSpec, RoleUpdate};
 use super::sqlite::SqliteStore;
+use super::test_store::{self, TestStore};
 use super::tokens::effective_permissions;
 use super::users::ADMIN_ROLE;
 use super::*;
@@ -24,12 +26,11 @@ const NOW: i64 = 1_800_000_000;
 const PASSWORD: &str = "correct horse battery";
 const NEW_PASSWORD: &str = "a brand new passphrase";
 
-type Cp = ControlPlane<Arc<SqliteStore>>;
+type Cp = ControlPlane<Arc<TestStore>>;
 
-/// The org owner's plane over a SQLite file in `dir`, with an HS256 instance (quicker to
-/// make than the default RSA key).
-fn owner(dir: &tempfile::TempDir) -> Cp {
-    let store = Arc::new(SqliteStore::open(&dir.path().join("tok.db")).unwrap());
+/// The org owner's plane over `store`, with an HS256 instance (quicker to make than the
+/// default RSA key).
+fn owner_over<S: Store>(store: S) -> ControlPlane<S> {
     let sealer = Sealer::from_encoded(&Sealer::generate_master_key().unwrap()).unwrap();
     let cp = ControlPlane::new(store, MasterKey::ready(sealer), LOCAL_ORG, "local:test");
     cp.bootstrap(None, NOW).unwrap();
@@ -43,6 +44,19 @@ fn owner(dir: &tempfile::TempDir) -> Cp {
     )
     .unwrap();
     cp
+}
+
+/// The org owner's plane over a fresh test store in `dir`.
+fn owner(dir: &tempfile::TempDir) -> Cp {
+    owner_over(Arc::new(test_store::open(dir.path())))
+}
+
+/// The org owner's plane over a SQLite file at `dir/tok.db`, for the test that reads the
+/// file.
+fn sqlite_owner(dir: &tempfile::TempDir) -> ControlPlane<Arc<SqliteStore>> {
+    owner_over(Arc::new(
+        SqliteStore::open(&dir.path().join("tok.db")).unwrap(),
+    ))
 }
 
 fn res(s: &str) -> Resource {
@@ -129,7 +143,7 @@ fn app_spec(name: &str, roles: &[&str], expiry: Expiry) -> AppTokenSpec {
     }
 }
 
-fn pepper(cp: &Cp) -> Vec<u8> {
+fn pepper<S: Store>(cp: &ControlPlane<S>) -> Vec<u8> {
     cp.master().get().unwrap().pepper().to_vec()
 }
 
@@ -1175,10 +1189,12 @@ fn one_char_changed(secret: &str, i: usize) -> String {
     String::from_utf8(bytes).unwrap()
 }
 
+// SQLite only: besides the rules, it searches the database file (`tok.db`, `tok.db-wal`) for
+// the token and the client secret.
 #[test]
 fn an_application_token_authenticates_is_stored_hashed_and_lapses() {
     let dir = tempfile::tempdir().unwrap();
-    let cp = owner(&dir);
+    let cp = sqlite_owner(&dir);
     cp.create_tenant("acme", None, None, NOW).unwrap();
     let pepper = pepper(&cp);
     let policy = AuthPolicy::default();

@@ -18,6 +18,8 @@ mod seal;
 pub mod session_cache;
 pub mod sqlite;
 pub mod store;
+#[cfg(test)]
+pub(crate) mod test_store;
 mod tenants;
 mod tokens;
 pub mod usage;

@@ -334,13 +334,13 @@ fn policy_summary(p: &Policy) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::control::sqlite::SqliteStore;
+    use crate::control::test_store::{self, TestStore};
     use crate::control::{LOCAL_ORG, MasterKey, Sealer};
 
     const NOW: i64 = 1_800_000_000;
 
-    fn plane(dir: &tempfile::TempDir) -> ControlPlane<SqliteStore> {
-        let store = SqliteStore::open(&dir.path().join("tok.db")).unwrap();
+    fn plane(dir: &tempfile::TempDir) -> ControlPlane<TestStore> {
+        let store = test_store::open(dir.path());
         let sealer = Sealer::from_encoded(&Sealer::generate_master_key().unwrap()).unwrap();
         let cp = ControlPlane::new(store, MasterKey::ready(sealer), LOCAL_ORG, "local:test");
         cp.bootstrap(None, NOW).unwrap();
@@ -521,7 +521,7 @@ mod tests {
             cp.create_tenant(tenant, None, None, NOW).unwrap();
             cp.create_token(&token(tenant), NOW).unwrap();
         }
-        let held = |cp: &ControlPlane<SqliteStore>| match cp.delete_role("r", false, NOW) {
+        let held = |cp: &ControlPlane<TestStore>| match cp.delete_role("r", false, NOW) {
             Err(ControlError::Conflict { message, .. }) => message,
             other => panic!("expected a conflict, got {other:?}"),
         };

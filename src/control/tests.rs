@@ -1,6 +1,8 @@
-//! Service-layer tests over a real SQLite file, with the clock passed in.
+//! Service-layer tests over the test store (`test_store`), with the clock passed in. The
+//! few that look at the SQLite file itself open a `SqliteStore` by name.
 
 use super::sqlite::SqliteStore;
+use super::test_store::{self, TestStore};
 use super::*;
 use crate::duration::Expiry;
 use crate::jwt::{Algorithm, VerifyKey, VerifyOptions, decode, verify};
@@ -8,12 +10,22 @@ use crate::keys::parse_public_key;
 
 const NOW: i64 = 1_800_000_000;
 
-fn plane(dir: &tempfile::TempDir) -> ControlPlane<SqliteStore> {
-    let store = SqliteStore::open(&dir.path().join("tok.db")).unwrap();
+/// A bootstrapped plane over `store`.
+fn plane_over<S: Store>(store: S) -> ControlPlane<S> {
     let sealer = Sealer::from_encoded(&Sealer::generate_master_key().unwrap()).unwrap();
     let cp = ControlPlane::new(store, MasterKey::ready(sealer), LOCAL_ORG, "local:test");
     cp.bootstrap(Some(LOCAL_INSTANCE), NOW).unwrap();
     cp
+}
+
+/// A bootstrapped plane over a fresh test store in `dir`.
+fn plane(dir: &tempfile::TempDir) -> ControlPlane<TestStore> {
+    plane_over(test_store::open(dir.path()))
+}
+
+/// A bootstrapped plane over a SQLite file at `dir/tok.db`, for the tests that read the file.
+fn sqlite_plane(dir: &tempfile::TempDir) -> ControlPlane<SqliteStore> {
+    plane_over(SqliteStore::open(&dir.path().join("tok.db")).unwrap())
 }
 
 fn spec(tenant: &str, name: &str, expiry: Expiry) -> TokenSpec {
@@ -164,10 +176,12 @@ fn rotation_retires_the_old_key_and_names_the_tokens_still_on_it() {
     assert_eq!(new.record.kid, rot.instance.kid);
 }
 
+// SQLite only: besides the audit, it searches the database file (`tok.db`, `tok.db-wal`) for
+// the token and the HMAC secret.
 #[test]
 fn every_change_is_audited_and_no_secret_reaches_the_audit() {
     let dir = tempfile::tempdir().unwrap();
-    let cp = plane(&dir);
+    let cp = sqlite_plane(&dir);
     cp.create_instance(
         &InstanceSpec {
             name: "hs".into(),
@@ -215,6 +229,8 @@ fn every_change_is_audited_and_no_secret_reaches_the_audit() {
     assert_eq!(cp.audit(NOW + 2).unwrap().len(), 2, "--since filters");
 }
 
+// SQLite only: the SQLite store's own file handling (schema version, a file that is not a
+// database), poked with rusqlite.
 #[test]
 fn a_newer_database_is_refused_and_a_corrupt_one_left_untouched() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,6 +1,7 @@
-//! The usage service over a real SQLite file: recording batches (validation, atomicity,
-//! idempotency, aggregation, saturation), reports, the rate card, a month's bill, the meter,
-//! and who may do what. The clock is a parameter: nothing here sleeps or reads the time.
+//! The usage service over the test store (`test_store`): recording batches (validation,
+//! atomicity, idempotency, aggregation, saturation), reports, the rate card, a month's bill,
+//! the meter, and who may do what. The clock is a parameter: nothing here sleeps or reads the
+//! time.
 
 use std::fmt::Debug;
 
@@ -9,7 +10,7 @@ use serde_json::json;
 use super::*;
 use crate::control::auth::{self, Principal};
 use crate::control::policy::{Grants, Policy};
-use crate::control::sqlite::SqliteStore;
+use crate::control::test_store::{self, TestStore};
 use crate::control::{
     AuditRecord, InstanceSpec, LOCAL_INSTANCE, LOCAL_ORG, MasterKey, PrincipalKind, Sealer,
     TokenSpec,
@@ -24,13 +25,13 @@ const NOW: i64 = 1_800_000_000;
 const LATER: i64 = 2_000_000_000;
 const MAX_I64: u64 = i64::MAX as u64;
 
-type Cp = ControlPlane<Arc<SqliteStore>>;
+type Cp = ControlPlane<Arc<TestStore>>;
 
-/// The owner's plane over a SQLite file in a fresh directory, with an HS256 instance and the
-/// tenants `acme` and `beta`.
+/// The owner's plane over a fresh test store (returned with its scratch directory), with an
+/// HS256 instance and the tenants `acme` and `beta`.
 fn owner() -> (tempfile::TempDir, Cp) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("tok.db")).unwrap());
+    let store = Arc::new(test_store::open(dir.path()));
     let sealer = Sealer::from_encoded(&Sealer::generate_master_key().unwrap()).unwrap();
     let cp = ControlPlane::new(store, MasterKey::ready(sealer), LOCAL_ORG, "local:test");
     cp.bootstrap(None, NOW).unwrap();
@@ -211,7 +212,7 @@ fn spec(tenant: &str, name: &str, expiry: Expiry) -> TokenSpec {
 
 /// Fails every write after running it (so it is rolled back): a database that breaks at
 /// commit time.
-struct FailingStore(Arc<SqliteStore>);
+struct FailingStore(Arc<TestStore>);
 
 impl Store for FailingStore {
     fn write<T>(&self, f: impl FnOnce(&mut dyn Tx) -> ControlResult<T>) -> ControlResult<T> {
