@@ -501,10 +501,59 @@ fn logout_ends_only_that_session() {
     auth_at(&cp, &other, NOW + 2).unwrap();
 }
 
-// SQLite only: it searches the database file (`tok.db`, `tok.db-wal`) for the token and
-// reads the `sessions` table with rusqlite.
 #[test]
 fn the_database_keeps_only_an_hmac_of_the_session_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp = plane(&dir);
+    let (token, session) = login_at(&cp, USER, PASSWORD, NOW).unwrap();
+    auth_at(&cp, &token, NOW + 60).unwrap();
+
+    // The store finds the session by the token's HMAC under the pepper.
+    let digest = opaque::digest(&pepper(&cp), &token);
+    assert_eq!(digest.len(), 32);
+    let lookup = |hash: &[u8]| cp.store().read(|tx| tx.session(hash)).unwrap();
+    let found = lookup(&digest).expect("the session is stored under the token's digest");
+    assert_eq!(found.id, session.id);
+    assert_eq!(found.principal_kind, PrincipalKind::User);
+    assert_eq!(
+        (found.principal_id.as_str(), found.principal_name.as_str()),
+        (session.principal_id.as_str(), USER)
+    );
+    // The digest is keyed: under another pepper the same token gives another one, which
+    // finds nothing.
+    let other = opaque::digest(b"another pepper", &token);
+    assert_ne!(other, digest);
+    assert!(lookup(&other).is_none());
+
+    // No plaintext: the stored hash (the digest it is found by) is not the token, holds no
+    // part of it, and the token itself, whole or without its prefix, finds nothing.
+    let body = &token["toks_".len()..];
+    assert_ne!(digest.as_slice(), token.as_bytes());
+    assert!(
+        !digest
+            .windows(8)
+            .any(|w| body.as_bytes().windows(8).any(|b| b == w)),
+        "the stored hash holds no part of the token"
+    );
+    assert!(lookup(token.as_bytes()).is_none());
+    assert!(lookup(body.as_bytes()).is_none());
+    let row = format!("{found:?}");
+    assert!(!row.contains(body), "the session row holds no token");
+
+    // One row: the login's.
+    let ended = cp
+        .store()
+        .write(|tx| tx.delete_sessions_of(PrincipalKind::User, &session.principal_id))
+        .unwrap();
+    assert_eq!(ended, 1);
+    assert!(lookup(&digest).is_none());
+}
+
+// SQLite only: it searches the database file (`tok.db`, `tok.db-wal`) for the token and
+// reads the `sessions` table with rusqlite; the rules half is
+// `the_database_keeps_only_an_hmac_of_the_session_token`.
+#[test]
+fn the_sqlite_file_holds_the_session_tokens_hmac_and_not_the_token() {
     let dir = tempfile::tempdir().unwrap();
     let cp = sqlite_plane(&dir);
     let (token, session) = login_at(&cp, USER, PASSWORD, NOW).unwrap();
@@ -522,7 +571,6 @@ fn the_database_keeps_only_an_hmac_of_the_session_token() {
     }
 
     let digest = opaque::digest(&pepper(&cp), &token);
-    assert_eq!(digest.len(), 32);
     let conn = rusqlite::Connection::open(db_path(&dir)).unwrap();
     let stored: Vec<u8> = conn
         .query_row(
@@ -539,7 +587,6 @@ fn the_database_keeps_only_an_hmac_of_the_session_token() {
             .any(|bytes| bytes.windows(digest.len()).any(|w| w == digest.as_slice())),
         "the digest is in the file"
     );
-    // The digest is keyed: under another pepper the same token gives another one.
     assert_ne!(stored, opaque::digest(b"another pepper", &token));
     let rows: i64 = conn
         .query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))

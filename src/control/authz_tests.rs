@@ -1189,12 +1189,10 @@ fn one_char_changed(secret: &str, i: usize) -> String {
     String::from_utf8(bytes).unwrap()
 }
 
-// SQLite only: besides the rules, it searches the database file (`tok.db`, `tok.db-wal`) for
-// the token and the client secret.
 #[test]
 fn an_application_token_authenticates_is_stored_hashed_and_lapses() {
     let dir = tempfile::tempdir().unwrap();
-    let cp = sqlite_owner(&dir);
+    let cp = owner(&dir);
     cp.create_tenant("acme", None, None, NOW).unwrap();
     let pepper = pepper(&cp);
     let policy = AuthPolicy::default();
@@ -1212,7 +1210,8 @@ fn an_application_token_authenticates_is_stored_hashed_and_lapses() {
     opaque::check(opaque::Kind::ClientSecret, &created.client_secret).unwrap();
     assert_eq!(created.record.expires_at, Some(expires));
 
-    // Only HMACs are stored: not the secrets, and not anywhere in the database file.
+    // Only HMACs are stored, not the secrets (the database file itself:
+    // `an_application_tokens_secrets_never_reach_the_sqlite_file`).
     let stored = cp.app_token("dash").unwrap();
     assert_eq!(stored.client_id, created.record.client_id);
     assert_eq!(stored.token_hash, opaque::digest(&pepper, &created.token));
@@ -1223,20 +1222,6 @@ fn an_application_token_authenticates_is_stored_hashed_and_lapses() {
     assert_ne!(stored.token_hash, created.token.as_bytes());
     assert_ne!(stored.secret_hash, created.client_secret.as_bytes());
     assert_eq!(cp.app_token(&stored.client_id).unwrap().name, "dash");
-    let mut on_disk = Vec::new();
-    for file in ["tok.db", "tok.db-wal"] {
-        if let Ok(bytes) = std::fs::read(dir.path().join(file)) {
-            on_disk.extend(bytes);
-        }
-    }
-    assert!(!on_disk.is_empty());
-    for secret in [&created.token, &created.client_secret] {
-        let needle = &secret.as_bytes()[secret.find('_').unwrap() + 1..];
-        assert!(
-            !on_disk.windows(needle.len()).any(|w| w == needle),
-            "a secret reached the database"
-        );
-    }
     for record in cp.audit(0).unwrap() {
         let line = format!("{record:?}");
         assert!(!line.contains(&created.token) && !line.contains(&created.client_secret));
@@ -1331,6 +1316,36 @@ fn an_application_token_authenticates_is_stored_hashed_and_lapses() {
         (code, message.as_str()),
         ("invalid_credentials", CLIENT_LOGIN_FAILED)
     );
+}
+
+// SQLite only: it searches the database file (`tok.db`, `tok.db-wal`) for the token and the
+// client secret; the rules half is
+// `an_application_token_authenticates_is_stored_hashed_and_lapses`.
+#[test]
+fn an_application_tokens_secrets_never_reach_the_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp = sqlite_owner(&dir);
+    cp.create_tenant("acme", None, None, NOW).unwrap();
+    let created = cp
+        .create_app_token(
+            &app_spec("dash", &["Tenant Administrator"], Expiry::At(NOW + 3600)),
+            NOW,
+        )
+        .unwrap();
+    let mut on_disk = Vec::new();
+    for file in ["tok.db", "tok.db-wal"] {
+        if let Ok(bytes) = std::fs::read(dir.path().join(file)) {
+            on_disk.extend(bytes);
+        }
+    }
+    assert!(!on_disk.is_empty());
+    for secret in [&created.token, &created.client_secret] {
+        let needle = &secret.as_bytes()[secret.find('_').unwrap() + 1..];
+        assert!(
+            !on_disk.windows(needle.len()).any(|w| w == needle),
+            "a secret reached the database"
+        );
+    }
 }
 
 #[test]

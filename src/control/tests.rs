@@ -176,12 +176,10 @@ fn rotation_retires_the_old_key_and_names_the_tokens_still_on_it() {
     assert_eq!(new.record.kid, rot.instance.kid);
 }
 
-// SQLite only: besides the audit, it searches the database file (`tok.db`, `tok.db-wal`) for
-// the token and the HMAC secret.
-#[test]
-fn every_change_is_audited_and_no_secret_reaches_the_audit() {
-    let dir = tempfile::tempdir().unwrap();
-    let cp = sqlite_plane(&dir);
+/// Makes one change of each kind on `cp` (an HS256 instance, a tenant, a token, its
+/// revocation, the tenant's deletion); returns the token's JWT and the instance's HMAC
+/// secret (base64), the secrets that must reach neither the audit nor the store.
+fn audited_changes<S: Store>(cp: &ControlPlane<S>) -> (String, String) {
     cp.create_instance(
         &InstanceSpec {
             name: "hs".into(),
@@ -197,6 +195,20 @@ fn every_change_is_audited_and_no_secret_reaches_the_audit() {
         .unwrap();
     cp.revoke_token("acme", "ci", NOW + 2).unwrap();
     cp.delete_tenant("acme", NOW + 3).unwrap();
+    let secret_line = cp.broker_config("hs").unwrap()[2].clone();
+    let secret = secret_line.trim_start_matches("tokenSecretKey=data:;base64,");
+    assert_ne!(
+        secret, secret_line,
+        "an HS256 instance's config carries its secret"
+    );
+    (t.jwt, secret.to_string())
+}
+
+#[test]
+fn every_change_is_audited_and_no_secret_reaches_the_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp = plane(&dir);
+    let (jwt, secret) = audited_changes(&cp);
     let actions: Vec<_> = cp.audit(0).unwrap().into_iter().map(|a| a.action).collect();
     assert_eq!(
         actions,
@@ -210,23 +222,30 @@ fn every_change_is_audited_and_no_secret_reaches_the_audit() {
             "tenant.delete"
         ]
     );
-    let secret_line = cp.broker_config("hs").unwrap()[2].clone();
-    let secret = secret_line.trim_start_matches("tokenSecretKey=data:;base64,");
+    for a in cp.audit(0).unwrap() {
+        let row = format!("{a:?}");
+        assert!(!row.contains(&jwt) && !row.contains(&secret));
+    }
+    assert_eq!(cp.audit(NOW + 2).unwrap().len(), 2, "--since filters");
+}
+
+// SQLite only: it searches the database file (`tok.db`, `tok.db-wal`) for the token and the
+// HMAC secret; the audit half is `every_change_is_audited_and_no_secret_reaches_the_audit`.
+#[test]
+fn no_token_or_hmac_secret_reaches_the_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp = sqlite_plane(&dir);
+    let (jwt, secret) = audited_changes(&cp);
     let db = std::fs::read(dir.path().join("tok.db")).unwrap();
     let wal = std::fs::read(dir.path().join("tok.db-wal")).unwrap_or_default();
     for bytes in [&db, &wal] {
         let text = String::from_utf8_lossy(bytes);
-        assert!(!text.contains(&t.jwt), "the token must never be stored");
+        assert!(!text.contains(&jwt), "the token must never be stored");
         assert!(
-            !text.contains(secret),
+            !text.contains(&secret),
             "the HMAC secret must be sealed at rest"
         );
     }
-    for a in cp.audit(0).unwrap() {
-        let row = format!("{a:?}");
-        assert!(!row.contains(&t.jwt) && !row.contains(secret));
-    }
-    assert_eq!(cp.audit(NOW + 2).unwrap().len(), 2, "--since filters");
 }
 
 // SQLite only: the SQLite store's own file handling (schema version, a file that is not a
