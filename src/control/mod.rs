@@ -2,6 +2,7 @@
 //! an audit record with every change. Storage-agnostic (over [`Store`]) and clock-free:
 //! every rule takes `now` (Unix seconds) as a parameter.
 
+pub mod any;
 pub mod apikeys;
 pub mod apptokens;
 pub mod auth;
@@ -13,14 +14,15 @@ pub mod introspect;
 pub mod model;
 pub mod opaque;
 pub mod policy;
+pub mod postgres;
 pub mod roles;
 mod seal;
 pub mod session_cache;
 pub mod sqlite;
 pub mod store;
+mod tenants;
 #[cfg(test)]
 pub(crate) mod test_store;
-mod tenants;
 mod tokens;
 pub mod usage;
 pub mod users;
