@@ -1212,24 +1212,11 @@ impl Tx for SqliteTx<'_> {
                 None => super::roles::builtin(org, &id).map(Ok),
             })
         })?;
-        let mut builtin = Vec::new();
-        let mut custom = Vec::new();
-        for role in rows.into_iter().flatten() {
-            let role = role?;
-            if role.builtin {
-                builtin.push(role);
-            } else {
-                custom.push(role);
-            }
-        }
-        builtin.sort_by_key(|r| {
-            super::policy::DEFAULT_ROLES
-                .iter()
-                .position(|n| *n == r.name)
-        });
-        custom.sort_by(|a, b| a.name.cmp(&b.name));
-        builtin.extend(custom);
-        Ok(builtin)
+        let roles = rows
+            .into_iter()
+            .flatten()
+            .collect::<ControlResult<Vec<Role>>>()?;
+        Ok(super::store::order_roles(roles))
     }
 
     fn holders_of(&mut self, role_id: &str, holder_kind: &str) -> ControlResult<Vec<String>> {
@@ -1553,17 +1540,7 @@ impl Tx for SqliteTx<'_> {
                 })
             },
         )?;
-        let mut out: Vec<DailyUsage> = Vec::with_capacity(rows.len());
-        for r in rows {
-            match out.last_mut() {
-                Some(l) if l.day == r.day && l.tenant == r.tenant && l.metric == r.metric => {
-                    l.value = l.value.saturating_add(r.value);
-                    l.at = l.at.max(r.at);
-                }
-                _ => out.push(r),
-            }
-        }
-        Ok(out)
+        Ok(super::store::sum_usage_rows(rows))
     }
 
     fn usage_batch(&mut self, org_id: &str, batch_id: &str) -> ControlResult<Option<StoredBatch>> {

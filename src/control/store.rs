@@ -302,3 +302,34 @@ pub trait Tx {
     fn rate_card(&mut self, org_id: &str) -> ControlResult<Option<String>>;
     fn set_rate_card(&mut self, org_id: &str, card: &str, now: i64) -> ControlResult<()>;
 }
+
+/// A holder's roles in the order every store lists them: built-in roles in
+/// [`super::policy::DEFAULT_ROLES`] order, then custom roles by name.
+pub(crate) fn order_roles(roles: impl IntoIterator<Item = Role>) -> Vec<Role> {
+    let (mut builtin, mut custom): (Vec<Role>, Vec<Role>) =
+        roles.into_iter().partition(|r| r.builtin);
+    builtin.sort_by_key(|r| {
+        super::policy::DEFAULT_ROLES
+            .iter()
+            .position(|n| *n == r.name)
+    });
+    custom.sort_by(|a, b| a.name.cmp(&b.name));
+    builtin.extend(custom);
+    builtin
+}
+
+/// Rows of `usage_daily` ordered by day, tenant and metric, added up over namespaces and
+/// sources (saturating: SQL's SUM would fail, or not saturate, on a 64-bit overflow).
+pub(crate) fn sum_usage_rows(rows: Vec<DailyUsage>) -> Vec<DailyUsage> {
+    let mut out: Vec<DailyUsage> = Vec::with_capacity(rows.len());
+    for r in rows {
+        match out.last_mut() {
+            Some(l) if l.day == r.day && l.tenant == r.tenant && l.metric == r.metric => {
+                l.value = l.value.saturating_add(r.value);
+                l.at = l.at.max(r.at);
+            }
+            _ => out.push(r),
+        }
+    }
+    out
+}
