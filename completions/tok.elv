@@ -1680,7 +1680,7 @@ set edit:completion:arg-completer[tok] = {|@words|
         }
         &'tok;server;start'= {
             cand --listen 'Address to listen on; beyond loopback only with TLS or --insecure-http'
-            cand --database 'sqlite://PATH (sqlite:///abs/path or sqlite://relative/path) [default: sqlite://<data dir>/server.db]'
+            cand --database 'sqlite://PATH (sqlite:///abs/path or sqlite://relative/path), or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=…] [default: sqlite://<data dir>/server.db]'
             cand --master-key-file 'File holding the base64 master key [else TOK_MASTER_KEY]'
             cand --tls-cert 'PEM certificate chain for HTTPS'
             cand --tls-key 'PEM private key for HTTPS'
@@ -1713,7 +1713,7 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand --version 'Print version'
         }
         &'tok;server;init'= {
-            cand --database 'sqlite://PATH (sqlite:///abs/path or sqlite://relative/path) [default: sqlite://<data dir>/server.db]'
+            cand --database 'sqlite://PATH (sqlite:///abs/path or sqlite://relative/path), or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=…] [default: sqlite://<data dir>/server.db]'
             cand --master-key-file 'File holding the base64 master key [else TOK_MASTER_KEY]'
             cand --org 'The org to create'
             cand --admin 'The first administrator''s username'

@@ -1139,7 +1139,7 @@ complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subc
 complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -f -a "init" -d 'Create an org, its first instance and its first administrator; prints the credentials once'
 complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l listen -d 'Address to listen on; beyond loopback only with TLS or --insecure-http' -r
-complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l database -d 'sqlite://PATH (sqlite:///abs/path or sqlite://relative/path) [default: sqlite://<data dir>/server.db]' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l database -d 'sqlite://PATH (sqlite:///abs/path or sqlite://relative/path), or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=…] [default: sqlite://<data dir>/server.db]' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l master-key-file -d 'File holding the base64 master key [else TOK_MASTER_KEY]' -r -F
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l tls-cert -d 'PEM certificate chain for HTTPS' -r -F
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l tls-key -d 'PEM private key for HTTPS' -r -F
@@ -1167,7 +1167,7 @@ complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcomma
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -s V -l version -d 'Print version'
-complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -l database -d 'sqlite://PATH (sqlite:///abs/path or sqlite://relative/path) [default: sqlite://<data dir>/server.db]' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -l database -d 'sqlite://PATH (sqlite:///abs/path or sqlite://relative/path), or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=…] [default: sqlite://<data dir>/server.db]' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -l master-key-file -d 'File holding the base64 master key [else TOK_MASTER_KEY]' -r -F
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -l org -d 'The org to create' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -l admin -d 'The first administrator\'s username' -r

@@ -10,7 +10,9 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use super::Ctx;
+use crate::control::any::AnyStore;
 use crate::control::auth::{self, AuthPolicy};
+use crate::control::postgres::redact;
 use crate::control::sqlite::SqliteStore;
 use crate::control::users::ADMIN_ROLE;
 use crate::control::{ControlPlane, MasterKey, Sealer, Store};
@@ -33,10 +35,16 @@ The master key (32 random bytes, base64) encrypts signing keys at rest and deriv
 that session tokens are stored under: keep it in a mode-0600 file (--master-key-file) or in
 TOK_MASTER_KEY. `tok server init` creates the file.
 
+The database is SQLite (one server) or PostgreSQL (several replicas sharing it; the schema
+is created or migrated on start). The password in a postgres:// URL is never printed: logs
+and messages show the URL with `***` in its place.
+
 Examples:
   tok server init --database sqlite:///var/lib/tok/tok.db --master-key-file /etc/tok/master.key \\
                   --org acme --admin alice
   tok server start --database sqlite:///var/lib/tok/tok.db --master-key-file /etc/tok/master.key
+  TOK_DATABASE_URL=postgres://tok:PASSWORD@db.internal:5432/tok \\
+      tok server start --master-key-file /etc/tok/master.key
   tok server start --dev")]
     Start(StartArgs),
     /// Create an org, its first instance and its first administrator; prints the credentials once
@@ -51,12 +59,36 @@ master_key_file (null when the key came from TOK_MASTER_KEY).")]
 
 #[derive(Debug, clap::Args)]
 pub struct StoreArgs {
-    /// sqlite://PATH (sqlite:///abs/path or sqlite://relative/path) [default: sqlite://<data dir>/server.db]
-    #[arg(long, value_name = "URL")]
-    pub database: Option<String>,
+    /// sqlite://PATH (sqlite:///abs/path or sqlite://relative/path), or
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=…] [default: sqlite://<data dir>/server.db]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "TOK_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database: Option<DatabaseUrl>,
     /// File holding the base64 master key [else TOK_MASTER_KEY]
     #[arg(long, value_name = "FILE")]
     pub master_key_file: Option<PathBuf>,
+}
+
+/// A `--database` value: shown by `Debug` without its password.
+#[derive(Clone)]
+pub struct DatabaseUrl(pub String);
+
+impl From<String> for DatabaseUrl {
+    fn from(url: String) -> Self {
+        DatabaseUrl(url)
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("DatabaseUrl")
+            .field(&redact(&self.0))
+            .finish()
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -108,7 +140,9 @@ pub struct StartArgs {
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
     /// Try the API: a temporary database and master key, loopback only, an admin session printed once
-    #[arg(long, conflicts_with_all = ["database", "master_key_file", "tls_cert", "insecure_http"])]
+    ///
+    /// Always a temporary SQLite database: TOK_DATABASE_URL is ignored, --database refused.
+    #[arg(long, conflicts_with_all = ["master_key_file", "tls_cert", "insecure_http"])]
     pub dev: bool,
 }
 
@@ -214,23 +248,69 @@ pub fn run(ctx: &Ctx, cmd: ServerCommand) -> Result<()> {
     }
 }
 
-/// `sqlite://PATH` to a path; other schemes are refused with what is accepted.
-pub fn database_path(ctx: &Ctx, url: Option<&str>) -> Result<PathBuf> {
-    let Some(url) = url else {
-        let (paths, _) = ctx.config()?;
-        return Ok(paths.data_dir.join("server.db"));
-    };
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        if path.is_empty() {
-            return Err(Error::usage(format!("--database '{url}' names no file")));
+/// The database a server runs on, from `--database` (or `TOK_DATABASE_URL`).
+pub enum Database {
+    /// `sqlite://PATH`, or the data dir's `server.db` when no URL is given.
+    Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`, password and all: never print it, print
+    /// [`Database::shown`].
+    Postgres(String),
+}
+
+impl Database {
+    /// `sqlite://PATH` or `postgres(ql)://…`; other schemes are refused with what is
+    /// accepted. Only the form is checked here: nothing is opened or connected to.
+    pub fn parse(ctx: &Ctx, url: Option<&DatabaseUrl>) -> Result<Database> {
+        let Some(DatabaseUrl(url)) = url else {
+            let (paths, _) = ctx.config()?;
+            return Ok(Database::Sqlite(paths.data_dir.join("server.db")));
+        };
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Database::Postgres(url.clone()));
         }
-        return Ok(PathBuf::from(path));
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(Error::usage(format!("--database '{url}' names no file")));
+            }
+            return Ok(Database::Sqlite(PathBuf::from(path)));
+        }
+        let shown = redact(url);
+        let scheme = shown.split("://").next().unwrap_or(&shown).to_string();
+        Err(Error::usage(format!(
+            "--database '{shown}': the database is SQLite (sqlite://PATH) or PostgreSQL \
+             (postgres://…); '{scheme}' is not supported"
+        ))
+        .with_hint("use e.g. sqlite:///var/lib/tok/tok.db or postgres://tok@db.internal:5432/tok"))
     }
-    let scheme = url.split("://").next().unwrap_or(url);
-    Err(Error::usage(format!(
-        "--database '{url}': this build stores data in SQLite only (sqlite://PATH); '{scheme}' is not supported"
-    ))
-    .with_hint("use e.g. sqlite:///var/lib/tok/tok.db"))
+
+    /// Opens (SQLite: creates) the database with up to `connections` connections; a
+    /// PostgreSQL database is connected to and migrated.
+    pub fn open(&self, connections: usize) -> Result<AnyStore> {
+        match self {
+            Database::Sqlite(path) => SqliteStore::open_pool(path, connections)
+                .map(AnyStore::Sqlite)
+                .map_err(Error::from),
+            Database::Postgres(url) => AnyStore::open(url, connections).map_err(Error::from),
+        }
+    }
+
+    /// Where the data is, for messages: the SQLite file's path, or the PostgreSQL URL with
+    /// its password replaced by `***`.
+    pub fn shown(&self) -> String {
+        match self {
+            Database::Sqlite(path) => path.display().to_string(),
+            Database::Postgres(url) => redact(url),
+        }
+    }
+
+    /// The database as a URL, for `--database` in hints and in `init`'s output (never the
+    /// password).
+    pub fn shown_url(&self) -> String {
+        match self {
+            Database::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Database::Postgres(url) => redact(url),
+        }
+    }
 }
 
 /// The master key from `--master-key-file` or `TOK_MASTER_KEY`; `create` makes the file
@@ -317,9 +397,9 @@ fn init(ctx: &Ctx, args: &InitArgs) -> Result<()> {
     if let Some(p) = &password {
         crate::control::users::check_password(&args.admin, p).map_err(Error::from)?;
     }
-    let db = database_path(ctx, args.store.database.as_deref())?;
+    let db = Database::parse(ctx, args.store.database.as_ref())?;
     let (sealer, key_file) = master_key(&args.store, true, ctx)?;
-    let store = SqliteStore::open(&db).map_err(Error::from)?;
+    let store = db.open(1)?;
     if store
         .read(|tx| tx.org_id(&args.org))
         .map_err(Error::from)?
@@ -328,7 +408,7 @@ fn init(ctx: &Ctx, args: &InitArgs) -> Result<()> {
         return Err(Error::conflict(format!(
             "org '{}' already exists in {}",
             args.org,
-            db.display()
+            db.shown()
         ))
         .with_hint("log in to it with `tok login`, or pick another --org"));
     }
@@ -362,7 +442,7 @@ fn init(ctx: &Ctx, args: &InitArgs) -> Result<()> {
         args.org,
         args.instance,
         args.admin,
-        db.display()
+        db.shown()
     ));
     if generated {
         ctx.out
@@ -373,7 +453,7 @@ fn init(ctx: &Ctx, args: &InitArgs) -> Result<()> {
         instance: args.instance.clone(),
         admin: args.admin.clone(),
         password: generated.then_some(password),
-        database: format!("sqlite://{}", db.display()),
+        database: db.shown_url(),
         master_key_file: key_file.map(|p| p.display().to_string()),
     })
 }
@@ -389,6 +469,17 @@ fn start(ctx: &Ctx, args: &StartArgs) -> Result<()> {
         (Some(c), Some(k)) => Some((c.clone(), k.clone())),
         _ => None,
     };
+    if args.dev && args.store.database.is_some() {
+        // clap cannot say where the value came from: TOK_DATABASE_URL (an environment meant
+        // for real servers) is ignored by --dev; --database on the command line is refused.
+        let from_env = std::env::var("TOK_DATABASE_URL")
+            .is_ok_and(|v| args.store.database.as_ref().is_some_and(|d| d.0 == v));
+        if !from_env {
+            return Err(Error::usage(
+                "--dev cannot be used with --database: it runs on a temporary SQLite database",
+            ));
+        }
+    }
     if args.dev && !addr.ip().is_loopback() {
         return Err(Error::usage("--dev listens on loopback only"));
     }
@@ -434,27 +525,30 @@ fn start(ctx: &Ctx, args: &StartArgs) -> Result<()> {
 
     let dev = if args.dev { Some(dev_setup()?) } else { None };
     let (db, sealer) = match &dev {
+        // --dev is always a temporary SQLite file, whatever TOK_DATABASE_URL says.
         Some(d) => (
-            d.dir.join("tok.db"),
+            Database::Sqlite(d.dir.join("tok.db")),
             Sealer::from_encoded(&d.master_key).map_err(Error::from)?,
         ),
         None => {
-            let db = database_path(ctx, args.store.database.as_deref())?;
+            let db = Database::parse(ctx, args.store.database.as_ref())?;
             let (sealer, _) = master_key(&args.store, false, ctx)?;
             (db, sealer)
         }
     };
     // Reads run on the async workers and writes on blocking threads: enough connections
-    // that neither waits for the other's.
+    // that neither waits for the other's. The same count for PostgreSQL (a quarter of them
+    // for writers, which queue on one advisory lock anyway; the rest for reads): at most 16
+    // per replica, well inside PostgreSQL's default 100 for a handful of replicas.
     let connections =
         std::thread::available_parallelism().map_or(8, |n| (2 * n.get()).clamp(4, 16));
-    let store = Arc::new(SqliteStore::open_pool(&db, connections).map_err(Error::from)?);
+    let store = Arc::new(db.open(connections)?);
     let orgs = store.read(|tx| tx.orgs()).map_err(Error::from)?;
     if orgs.is_empty() && dev.is_none() {
         ctx.out.warn(&format!(
-            "{} holds no org yet: create one with `tok server init --database sqlite://{} …`",
-            db.display(),
-            db.display()
+            "{} holds no org yet: create one with `tok server init --database {} …`",
+            db.shown(),
+            db.shown_url()
         ));
     }
     let state = AppState::new(Arc::clone(&store), sealer, policy, session_cache)
@@ -475,7 +569,7 @@ fn start(ctx: &Ctx, args: &StartArgs) -> Result<()> {
             let url = format!("{scheme}://{bound}");
             out.info(&format!(
                 "tok server listening on {url} (database {})",
-                db.display()
+                db.shown()
             ));
             match dev_plan {
                 None => {
@@ -487,6 +581,10 @@ fn start(ctx: &Ctx, args: &StartArgs) -> Result<()> {
             }
         },
     ));
+    // The runtime (and the tasks still holding the state) goes before the store: closing
+    // PostgreSQL connections blocks, which must not happen inside the runtime.
+    drop(runtime);
+    drop(store);
     if let Some(d) = &dev {
         let _ = std::fs::remove_dir_all(&d.dir);
     }

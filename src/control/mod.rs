@@ -11,6 +11,7 @@ mod error;
 mod ids;
 mod instances;
 pub mod introspect;
+pub mod migrate;
 pub mod model;
 pub mod opaque;
 pub mod policy;

@@ -46,7 +46,7 @@ const POOL_WAIT: Duration = Duration::from_secs(30);
 const MIGRATION_LOCK: i64 = 0x746f_6b5f_6d69_6772;
 
 /// The advisory lock every write transaction holds: "tok_writ" as a big-endian i64.
-const WRITE_LOCK: i64 = 0x746f_6b5f_7772_6974;
+pub(super) const WRITE_LOCK: i64 = 0x746f_6b5f_7772_6974;
 
 /// A write: READ COMMITTED on purpose. Each statement sees what was committed before it
 /// started, and the first statement after `BEGIN` waits for the write lock, so every read of
@@ -278,11 +278,13 @@ const _: () = assert!(
 
 /// A PostgreSQL database the control plane runs on, through a small pool of connections.
 ///
-/// The client is `postgres`, the synchronous one: each call blocks its thread, and it
-/// **panics when called from inside a Tokio runtime's async context** (it runs its own
-/// runtime). Callers on a runtime must use it from blocking threads
-/// (`tokio::task::spawn_blocking`, or `tokio::task::block_in_place` on a multi-threaded
-/// runtime), never from an `async fn` directly.
+/// The client is `postgres`, the synchronous one: each call blocks its thread, and the
+/// client itself panics when called from inside a Tokio runtime's async context (it runs its
+/// own runtime). [`Store::read`] and [`Store::write`] therefore leave the async context
+/// themselves on a multi-threaded runtime (`block_in_place`), so that the server may call
+/// them from its async workers; on a current-thread runtime they return an error instead
+/// (see `off_the_async_context`). Other uses of the client (connecting, dropping the store)
+/// still belong outside async code.
 ///
 /// Writes are serialized across every replica sharing the database: each write transaction
 /// first takes one advisory lock ([`Store::write`]). The control plane's rules were written
@@ -512,13 +514,53 @@ impl Store for PgStore {
     /// the rules' read-then-write checks (names, "keep an administrator", idempotency
     /// claims) cannot race; `COMMIT` when `f` succeeds, `ROLLBACK` when it fails or panics.
     fn write<T>(&self, f: impl FnOnce(&mut dyn Tx) -> ControlResult<T>) -> ControlResult<T> {
-        self.run(true, f)
+        off_the_async_context(|| self.run(true, f))
     }
 
     /// One read-only REPEATABLE READ transaction: every statement of `f` sees the same
     /// snapshot. Never waits for writers.
     fn read<T>(&self, f: impl FnOnce(&mut dyn Tx) -> ControlResult<T>) -> ControlResult<T> {
-        self.run(false, f)
+        off_the_async_context(|| self.run(false, f))
+    }
+}
+
+/// Runs `run` (one transaction) where the synchronous client may block.
+///
+/// The client panics when called on a Tokio async worker (it drives its connection with a
+/// runtime of its own, and a runtime cannot be entered from inside another's async context),
+/// yet `tok server` calls the store from its async workers: its `read()` runs point reads
+/// inline, because for SQLite a hop to a blocking thread costs more than the query (see
+/// `crate::server::read`). So:
+///
+/// - outside any runtime, or on a `spawn_blocking` thread of a multi-threaded runtime:
+///   `block_in_place` just runs `run`;
+/// - on a multi-threaded runtime's async worker: `block_in_place` hands the worker's other
+///   tasks to another thread and runs `run` here, where blocking is allowed;
+/// - on a current-thread runtime (`#[tokio::test]`'s default, `new_current_thread`): there is
+///   no other thread to hand its tasks to, so `block_in_place` would panic on its async
+///   thread; and that thread cannot be told apart from the runtime's `spawn_blocking` threads
+///   (where blocking would be fine) through Tokio's API. Running `run` on a scoped thread of
+///   our own would need the transaction's closure to be `Send`, which `Store` does not ask.
+///   So the store refuses, with an error that says what to do, rather than panic.
+fn off_the_async_context<T>(run: impl FnOnce() -> ControlResult<T>) -> ControlResult<T> {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Err(_) => run(),
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
+        Ok(flavor) => Err(ControlError::Store {
+            message: format!(
+                "the PostgreSQL store was called on a thread of a {} Tokio runtime, where its \
+                 synchronous client cannot block; nothing was done",
+                match flavor {
+                    tokio::runtime::RuntimeFlavor::CurrentThread => "current-thread",
+                    _ => "non-multi-threaded",
+                }
+            ),
+            hint: Some(
+                "call it from a multi-threaded runtime (async workers and spawn_blocking \
+                 threads both work) or from a thread outside any runtime"
+                    .into(),
+            ),
+        }),
     }
 }
 
@@ -620,6 +662,13 @@ fn tls_connector() -> Result<MakeRustlsConnect, rustls::Error> {
         .with_platform_verifier()?
         .with_no_client_auth();
     Ok(MakeRustlsConnect::new(config))
+}
+
+/// A connection of its own to `url`, opened the way the store opens its connections (the
+/// URL's defaults, TLS, session settings): for work outside the store's transactions, such
+/// as copying a database into it.
+pub(super) fn connect_client(url: &str) -> ControlResult<Client> {
+    Connector::new(parse_url(url)?)?.client()
 }
 
 /// Parses a database URL and applies the store's defaults: `sslmode=disable` for a local
@@ -824,7 +873,7 @@ fn is_connection_error(e: &postgres::Error) -> bool {
 /// A PostgreSQL error as the control plane's: what SQLite's mapping says, with the codes
 /// PostgreSQL uses. Never a statement's parameters (a DETAIL line can hold a key's value,
 /// such as a token hash), never the password.
-fn pg_error(e: &postgres::Error, target: &str) -> ControlError {
+pub(super) fn pg_error(e: &postgres::Error, target: &str) -> ControlError {
     let Some(db) = e.as_db_error() else {
         if is_connection_error(e) {
             return ControlError::Store {
@@ -2104,23 +2153,7 @@ impl Tx for PgTx<'_> {
                 })
             },
         )?;
-        let mut builtin = Vec::new();
-        let mut custom = Vec::new();
-        for role in rows.into_iter().flatten() {
-            if role.builtin {
-                builtin.push(role);
-            } else {
-                custom.push(role);
-            }
-        }
-        builtin.sort_by_key(|r| {
-            super::policy::DEFAULT_ROLES
-                .iter()
-                .position(|n| *n == r.name)
-        });
-        custom.sort_by(|a, b| a.name.cmp(&b.name));
-        builtin.extend(custom);
-        Ok(builtin)
+        Ok(super::store::order_roles(rows.into_iter().flatten()))
     }
 
     fn holders_of(&mut self, role_id: &str, holder_kind: &str) -> ControlResult<Vec<String>> {
@@ -2522,17 +2555,7 @@ impl Tx for PgTx<'_> {
                 })
             },
         )?;
-        let mut out: Vec<DailyUsage> = Vec::with_capacity(rows.len());
-        for r in rows {
-            match out.last_mut() {
-                Some(l) if l.day == r.day && l.tenant == r.tenant && l.metric == r.metric => {
-                    l.value = l.value.saturating_add(r.value);
-                    l.at = l.at.max(r.at);
-                }
-                _ => out.push(r),
-            }
-        }
-        Ok(out)
+        Ok(super::store::sum_usage_rows(rows))
     }
 
     fn usage_batch(&mut self, org_id: &str, batch_id: &str) -> ControlResult<Option<StoredBatch>> {
@@ -3171,33 +3194,77 @@ mod tests {
     }
 
     #[test]
-    fn async_callers_must_leave_the_async_context() {
+    fn async_callers_on_a_multi_threaded_runtime_are_served_in_place() {
         let Some((store, _schema)) = test_store() else {
             return;
         };
         let store = Arc::new(store);
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        // On an async worker directly: the synchronous client panics, as documented.
-        let direct = Arc::clone(&store);
-        let outcome = rt.block_on(async move {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| direct.read(|tx| tx.orgs())))
-        });
-        assert!(
-            outcome.is_err(),
-            "a read on an async worker should have panicked"
-        );
-        // Through block_in_place (multi-threaded runtime) it works, and the connection the
-        // panic left behind is still usable.
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        // On async workers directly, as the server's inline reads are: the store leaves the
+        // async context itself (the client alone would panic here). Several tasks at once, so
+        // that the workers' other tasks are handed over while one blocks.
+        let tasks: Vec<_> = (0..4)
+            .map(|i| {
+                let store = Arc::clone(&store);
+                rt.spawn(async move {
+                    store
+                        .write(|tx| tx.insert_org(&format!("org_{i}"), &format!("acme{i}"), NOW))?;
+                    tokio::task::yield_now().await;
+                    store.read(|tx| tx.org_id(&format!("acme{i}")))
+                })
+            })
+            .collect();
+        for (i, task) in tasks.into_iter().enumerate() {
+            let id = rt.block_on(task).unwrap().unwrap();
+            assert_eq!(id.as_deref(), Some(format!("org_{i}").as_str()));
+        }
+        // In block_on's own async context too, and nested in the caller's block_in_place.
         let inside = Arc::clone(&store);
         let orgs = rt
             .block_on(async move {
-                tokio::task::block_in_place(|| {
-                    inside.write(|tx| tx.insert_org("org_1", "acme", NOW))?;
-                    inside.read(|tx| tx.orgs())
-                })
+                let n = inside.read(|tx| tx.orgs())?.len();
+                tokio::task::block_in_place(|| inside.read(|tx| tx.orgs()))
+                    .map(|orgs| (n, orgs.len()))
             })
             .unwrap();
-        assert_eq!(orgs, vec!["acme"]);
+        assert_eq!(orgs, (4, 4));
+        // The runtime goes first: the store's connections are closed outside it.
+        drop(rt);
+        drop(store);
+    }
+
+    #[test]
+    fn a_current_thread_runtime_gets_an_error_not_a_panic() {
+        let Some((store, _schema)) = test_store() else {
+            return;
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (read, write) = rt.block_on(async {
+            (
+                store.read(|tx| tx.orgs()).unwrap_err().to_string(),
+                store
+                    .write(|tx| tx.insert_org("org_1", "acme", NOW))
+                    .unwrap_err()
+                    .to_string(),
+            )
+        });
+        for err in [read, write] {
+            assert!(err.contains("current-thread Tokio runtime"), "{err}");
+        }
+        drop(rt);
+        // Nothing was written, and the store still works outside the runtime.
+        assert!(store.read(|tx| tx.orgs()).unwrap().is_empty());
+        store
+            .write(|tx| tx.insert_org("org_1", "acme", NOW))
+            .unwrap();
+        assert_eq!(store.read(|tx| tx.orgs()).unwrap(), vec!["acme"]);
     }
 
     fn usage<'a>(

@@ -30,9 +30,9 @@ pub use error::ApiError;
 
 use crate::control::Store;
 
+use crate::control::any::AnyStore;
 use crate::control::auth::AuthPolicy;
 use crate::control::session_cache::SessionCache;
-use crate::control::sqlite::SqliteStore;
 use crate::control::{ControlPlane, MasterKey, Sealer};
 
 /// The largest request body accepted (64 KiB: imported keys are the largest bodies), except
@@ -48,8 +48,8 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     /// The control plane with no caller: handlers derive one per request with `acting`.
-    pub plane: ControlPlane<Arc<SqliteStore>>,
-    pub store: Arc<SqliteStore>,
+    pub plane: ControlPlane<Arc<AnyStore>>,
+    pub store: Arc<AnyStore>,
     pub pepper: Vec<u8>,
     pub policy: AuthPolicy,
     /// The clock (Unix seconds); tests of the rules pass time in at the control layer.
@@ -79,7 +79,7 @@ impl Deref for AppState {
 impl AppState {
     /// `session_cache`: how long a looked-up session row is reused (zero: never).
     pub fn new(
-        store: Arc<SqliteStore>,
+        store: Arc<AnyStore>,
         sealer: Sealer,
         policy: AuthPolicy,
         session_cache: Duration,
@@ -140,7 +140,7 @@ impl AppState {
         &self,
         caller: &extract::Caller,
         org: &str,
-    ) -> Result<ControlPlane<Arc<SqliteStore>>, ApiError> {
+    ) -> Result<ControlPlane<Arc<AnyStore>>, ApiError> {
         if caller.principal.org != org {
             return Err(ApiError::org_not_found(org));
         }
@@ -157,6 +157,8 @@ impl AppState {
 /// Runs a read on the async worker itself. Reads are indexed point queries on a pooled
 /// connection (WAL: they never wait for writers), a few microseconds each; handing them to
 /// a blocking thread and back cost more than the query (measured: benches/README.md).
+/// The PostgreSQL store, whose client blocks on the network, moves itself off the async
+/// context for the query (`block_in_place`: the worker's other tasks go to another thread).
 pub fn read<T>(f: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
     f()
 }

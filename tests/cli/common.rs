@@ -14,8 +14,9 @@ use crate::tokens::SECRET;
 pub const TOK: &str = env!("CARGO_BIN_EXE_tok");
 
 /// Every TOK_* and colour variable a developer's shell might set.
-const CLEARED: [&str; 7] = [
+const CLEARED: [&str; 8] = [
     "TOK_PROFILE",
+    "TOK_DATABASE_URL",
     "TOK_OUTPUT",
     "TOK_SERVER",
     "TOK_TOKEN",

@@ -35,6 +35,7 @@ mod server_apikeys;
 mod server_authz;
 mod server_cli;
 mod server_failure;
+mod server_postgres;
 mod terminal;
 mod tokens;
 mod usage_cli;
