@@ -1830,6 +1830,7 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create an org, its first instance and its first administrator; prints the credentials once')
+            [CompletionResult]::new('migrate-data', 'migrate-data', [CompletionResultType]::ParameterValue, 'Copy a SQLite database (embedded or single-node) into an empty PostgreSQL database, and verify the copy')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -1893,9 +1894,32 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'tok;server;migrate-data' {
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The SQLite database to copy: sqlite://PATH')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The empty PostgreSQL database to copy into: postgres://… (or TOK_DATABASE_URL)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use for this command only (default: the current profile, see `tok profile use`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Control-plane server URL for this command (overrides the profile''s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured by `auto`)')
+            [CompletionResult]::new('--verify-only', '--verify-only', [CompletionResultType]::ParameterName, 'Only compare the two databases (row counts and checksums); write nothing')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (deletes, revokes, cascades)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data: no progress lines or hints (warnings and errors still go to stderr)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening, on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'tok;server;help' {
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create an org, its first instance and its first administrator; prints the credentials once')
+            [CompletionResult]::new('migrate-data', 'migrate-data', [CompletionResultType]::ParameterValue, 'Copy a SQLite database (embedded or single-node) into an empty PostgreSQL database, and verify the copy')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -1903,6 +1927,9 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
             break
         }
         'tok;server;help;init' {
+            break
+        }
+        'tok;server;help;migrate-data' {
             break
         }
         'tok;server;help;help' {
@@ -2593,12 +2620,16 @@ Register-ArgumentCompleter -Native -CommandName 'tok' -ScriptBlock {
         'tok;help;server' {
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create an org, its first instance and its first administrator; prints the credentials once')
+            [CompletionResult]::new('migrate-data', 'migrate-data', [CompletionResultType]::ParameterValue, 'Copy a SQLite database (embedded or single-node) into an empty PostgreSQL database, and verify the copy')
             break
         }
         'tok;help;server;start' {
             break
         }
         'tok;help;server;init' {
+            break
+        }
+        'tok;help;server;migrate-data' {
             break
         }
         'tok;help;login' {

@@ -280,6 +280,9 @@ _tok() {
             tok__subcmd__help__subcmd__server,init)
                 cmd="tok__subcmd__help__subcmd__server__subcmd__init"
                 ;;
+            tok__subcmd__help__subcmd__server,migrate-data)
+                cmd="tok__subcmd__help__subcmd__server__subcmd__migrate__subcmd__data"
+                ;;
             tok__subcmd__help__subcmd__server,start)
                 cmd="tok__subcmd__help__subcmd__server__subcmd__start"
                 ;;
@@ -556,6 +559,9 @@ _tok() {
             tok__subcmd__server,init)
                 cmd="tok__subcmd__server__subcmd__init"
                 ;;
+            tok__subcmd__server,migrate-data)
+                cmd="tok__subcmd__server__subcmd__migrate__subcmd__data"
+                ;;
             tok__subcmd__server,start)
                 cmd="tok__subcmd__server__subcmd__start"
                 ;;
@@ -564,6 +570,9 @@ _tok() {
                 ;;
             tok__subcmd__server__subcmd__help,init)
                 cmd="tok__subcmd__server__subcmd__help__subcmd__init"
+                ;;
+            tok__subcmd__server__subcmd__help,migrate-data)
+                cmd="tok__subcmd__server__subcmd__help__subcmd__migrate__subcmd__data"
                 ;;
             tok__subcmd__server__subcmd__help,start)
                 cmd="tok__subcmd__server__subcmd__help__subcmd__start"
@@ -2037,7 +2046,7 @@ _tok() {
             return 0
             ;;
         tok__subcmd__help__subcmd__server)
-            opts="start init"
+            opts="start init migrate-data"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2051,6 +2060,20 @@ _tok() {
             return 0
             ;;
         tok__subcmd__help__subcmd__server__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__help__subcmd__server__subcmd__migrate__subcmd__data)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -4283,7 +4306,7 @@ _tok() {
             return 0
             ;;
         tok__subcmd__server)
-            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version start init help"
+            opts="-o -y -q -v -h -V --profile --output --server --yes --no-input --color --quiet --verbose --help --version start init migrate-data help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4317,7 +4340,7 @@ _tok() {
             return 0
             ;;
         tok__subcmd__server__subcmd__help)
-            opts="start init help"
+            opts="start init migrate-data help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4345,6 +4368,20 @@ _tok() {
             return 0
             ;;
         tok__subcmd__server__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__server__subcmd__help__subcmd__migrate__subcmd__data)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -4396,6 +4433,48 @@ _tok() {
                     return 0
                     ;;
                 --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tok__subcmd__server__subcmd__migrate__subcmd__data)
+            opts="-o -y -q -v -h -V --from --to --verify-only --profile --output --server --yes --no-input --color --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

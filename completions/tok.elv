@@ -1676,6 +1676,7 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand --version 'Print version'
             cand start 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)'
             cand init 'Create an org, its first instance and its first administrator; prints the credentials once'
+            cand migrate-data 'Copy a SQLite database (embedded or single-node) into an empty PostgreSQL database, and verify the copy'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'tok;server;start'= {
@@ -1736,14 +1737,38 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'tok;server;migrate-data'= {
+            cand --from 'The SQLite database to copy: sqlite://PATH'
+            cand --to 'The empty PostgreSQL database to copy into: postgres://… (or TOK_DATABASE_URL)'
+            cand --profile 'Profile to use for this command only (default: the current profile, see `tok profile use`)'
+            cand -o 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --output 'Output format for data on stdout: table, json, yaml or csv [default: the profile''s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)'
+            cand --server 'Control-plane server URL for this command (overrides the profile''s)'
+            cand --color 'When to use colours (NO_COLOR is honoured by `auto`)'
+            cand --verify-only 'Only compare the two databases (row counts and checksums); write nothing'
+            cand -y 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --yes 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+            cand --no-input 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+            cand -q 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand --quiet 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+            cand -v 'Say more about what is happening, on stderr (repeat for more)'
+            cand --verbose 'Say more about what is happening, on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'tok;server;help'= {
             cand start 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)'
             cand init 'Create an org, its first instance and its first administrator; prints the credentials once'
+            cand migrate-data 'Copy a SQLite database (embedded or single-node) into an empty PostgreSQL database, and verify the copy'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'tok;server;help;start'= {
         }
         &'tok;server;help;init'= {
+        }
+        &'tok;server;help;migrate-data'= {
         }
         &'tok;server;help;help'= {
         }
@@ -2338,10 +2363,13 @@ set edit:completion:arg-completer[tok] = {|@words|
         &'tok;help;server'= {
             cand start 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)'
             cand init 'Create an org, its first instance and its first administrator; prints the credentials once'
+            cand migrate-data 'Copy a SQLite database (embedded or single-node) into an empty PostgreSQL database, and verify the copy'
         }
         &'tok;help;server;start'= {
         }
         &'tok;help;server;init'= {
+        }
+        &'tok;help;server;migrate-data'= {
         }
         &'tok;help;login'= {
         }

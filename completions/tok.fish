@@ -1123,21 +1123,22 @@ complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcomman
 complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from help" -f -a "import" -d 'Record usage from a file of records or from pulsar-admin stats JSON'
 complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from help" -f -a "collect" -d 'Scrape a broker\'s Prometheus metrics and record per-day increases per tenant'
 complete -c tok -n "__fish_tok_using_subcommand usage; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
-complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
-complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
-complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init migrate-data help" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init migrate-data help" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init migrate-data help" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init migrate-data help" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
 always\t''
 never\t''"
-complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
-complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
-complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
-complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
-complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -s V -l version -d 'Print version'
-complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -f -a "start" -d 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)'
-complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -f -a "init" -d 'Create an org, its first instance and its first administrator; prints the credentials once'
-complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init migrate-data help" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init migrate-data help" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init migrate-data help" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init migrate-data help" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init migrate-data help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init migrate-data help" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init migrate-data help" -f -a "start" -d 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init migrate-data help" -f -a "init" -d 'Create an org, its first instance and its first administrator; prints the credentials once'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init migrate-data help" -f -a "migrate-data" -d 'Copy a SQLite database (embedded or single-node) into an empty PostgreSQL database, and verify the copy'
+complete -c tok -n "__fish_tok_using_subcommand server; and not __fish_seen_subcommand_from start init migrate-data help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l listen -d 'Address to listen on; beyond loopback only with TLS or --insecure-http' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l database -d 'sqlite://PATH (sqlite:///abs/path or sqlite://relative/path), or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=…] [default: sqlite://<data dir>/server.db]' -r
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from start" -l master-key-file -d 'File holding the base64 master key [else TOK_MASTER_KEY]' -r -F
@@ -1185,8 +1186,24 @@ complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcomma
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from migrate-data" -l from -d 'The SQLite database to copy: sqlite://PATH' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from migrate-data" -l to -d 'The empty PostgreSQL database to copy into: postgres://… (or TOK_DATABASE_URL)' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from migrate-data" -l profile -d 'Profile to use for this command only (default: the current profile, see `tok profile use`)' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from migrate-data" -s o -l output -d 'Output format for data on stdout: table, json, yaml or csv [default: the profile\'s, else table]. (`tok jwt create-secret-key --output FILE` names the key file instead.)' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from migrate-data" -l server -d 'Control-plane server URL for this command (overrides the profile\'s)' -r
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from migrate-data" -l color -d 'When to use colours (NO_COLOR is honoured by `auto`)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t''
+never\t''"
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from migrate-data" -l verify-only -d 'Only compare the two databases (row counts and checksums); write nothing'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from migrate-data" -s y -l yes -d 'Answer yes to confirmation prompts (deletes, revokes, cascades)'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from migrate-data" -l no-input -d 'Never prompt; a command that needs confirmation fails with exit 2 unless --yes is given'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from migrate-data" -s q -l quiet -d 'Print only data: no progress lines or hints (warnings and errors still go to stderr)'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from migrate-data" -s v -l verbose -d 'Say more about what is happening, on stderr (repeat for more)'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from migrate-data" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from migrate-data" -s V -l version -d 'Print version'
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "start" -d 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)'
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create an org, its first instance and its first administrator; prints the credentials once'
+complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "migrate-data" -d 'Copy a SQLite database (embedded or single-node) into an empty PostgreSQL database, and verify the copy'
 complete -c tok -n "__fish_tok_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tok -n "__fish_tok_using_subcommand login" -l org -d 'The org you expect to log in to; refused when the account belongs to another' -r
 complete -c tok -n "__fish_tok_using_subcommand login" -l username -d 'Username [default: asked]' -r
@@ -1520,6 +1537,7 @@ complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from usage" -f -a "collect" -d 'Scrape a broker\'s Prometheus metrics and record per-day increases per tenant'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "start" -d 'Serve the control plane over HTTP until SIGINT/SIGTERM (in-flight requests finish)'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "init" -d 'Create an org, its first instance and its first administrator; prints the credentials once'
+complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "migrate-data" -d 'Copy a SQLite database (embedded or single-node) into an empty PostgreSQL database, and verify the copy'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from jwt" -f -a "decode" -d 'Show a token\'s header and claims and what they mean; the signature is not checked'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from jwt" -f -a "verify" -d 'Check a token\'s signature and claims against a key, as a broker would'
 complete -c tok -n "__fish_tok_using_subcommand help; and __fish_seen_subcommand_from jwt" -f -a "create" -d 'Mint a token signed with a secret or private key'

@@ -55,6 +55,25 @@ Without --password-stdin a random password is generated and printed once.
 JSON fields (-o json): org, instance, admin, password (only when generated), database,
 master_key_file (null when the key came from TOK_MASTER_KEY).")]
     Init(InitArgs),
+    /// Copy a SQLite database (embedded or single-node) into an empty PostgreSQL database,
+    /// and verify the copy
+    #[command(after_long_help = "\
+Copies every table — signing keys sealed under the master key, token and password hashes,
+sessions, audit, usage — byte for byte, in one PostgreSQL transaction, then compares each
+table's row count and SHA-256 checksum on both sides before committing. A target that holds
+any tok row is refused (exit 5) and nothing is written; so is a source written by another tok
+version (open it once with this tok first). Stop the servers using the source first: what is
+written after the copy starts is not copied. Replicas on the copy need the same master key.
+
+The embedded database is tok.db in the data dir (`tok -v tenant list` names the dir).
+
+Examples:
+  tok server migrate-data --from sqlite:///var/lib/tok/tok.db --to postgres://tok@db.internal/tok
+  tok server migrate-data --from sqlite:///var/lib/tok/tok.db --to \"$TOK_DATABASE_URL\" --verify-only
+
+JSON fields (-o json): from, to (without its password), verified_only, tables: [{table, rows,
+checksum}].")]
+    MigrateData(MigrateDataArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -71,6 +90,24 @@ pub struct StoreArgs {
     /// File holding the base64 master key [else TOK_MASTER_KEY]
     #[arg(long, value_name = "FILE")]
     pub master_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MigrateDataArgs {
+    /// The SQLite database to copy: sqlite://PATH
+    #[arg(long, value_name = "URL")]
+    from: String,
+    /// The empty PostgreSQL database to copy into: postgres://… (or TOK_DATABASE_URL)
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "TOK_DATABASE_URL",
+        hide_env_values = true
+    )]
+    to: DatabaseUrl,
+    /// Only compare the two databases (row counts and checksums); write nothing
+    #[arg(long)]
+    verify_only: bool,
 }
 
 /// A `--database` value: shown by `Debug` without its password.
@@ -245,6 +282,77 @@ pub fn run(ctx: &Ctx, cmd: ServerCommand) -> Result<()> {
     match cmd {
         ServerCommand::Start(args) => start(ctx, &args),
         ServerCommand::Init(args) => init(ctx, &args),
+        ServerCommand::MigrateData(args) => migrate_data(ctx, &args),
+    }
+}
+
+fn migrate_data(ctx: &Ctx, args: &MigrateDataArgs) -> Result<()> {
+    let from = match Database::parse(ctx, Some(&DatabaseUrl(args.from.clone())))? {
+        Database::Sqlite(path) => path,
+        Database::Postgres(url) => {
+            return Err(Error::usage(format!(
+                "--from {}: the source is a SQLite database (sqlite://PATH)",
+                redact(&url)
+            )));
+        }
+    };
+    let to = match Database::parse(ctx, Some(&args.to))? {
+        Database::Postgres(url) => url,
+        Database::Sqlite(path) => {
+            return Err(Error::usage(format!(
+                "--to sqlite://{}: the target is a PostgreSQL database (postgres://…)",
+                path.display()
+            )));
+        }
+    };
+    let shown = redact(&to);
+    let report = if args.verify_only {
+        crate::control::migrate::verify(&from, &to)
+    } else {
+        ctx.out.info(&format!(
+            "copying {} into {shown} (one transaction)…",
+            from.display()
+        ));
+        crate::control::migrate::migrate_sqlite_to_postgres(&from, &to)
+    }
+    .map_err(Error::from)?;
+    let rows: u64 = report.tables.iter().map(|t| t.rows).sum();
+    let out = &ctx.out;
+    match out.format {
+        crate::output::Format::Table => {
+            let mut table = vec![vec![
+                "TABLE".to_string(),
+                "ROWS".to_string(),
+                "SHA-256".to_string(),
+            ]];
+            for t in &report.tables {
+                table.push(vec![
+                    t.table.clone(),
+                    t.rows.to_string(),
+                    t.checksum.get(..16).unwrap_or(&t.checksum).to_string(),
+                ]);
+            }
+            out.line(&crate::output::grid(&table))?;
+            out.info(&if args.verify_only {
+                format!(
+                    "{} and {shown} hold the same {rows} rows in {} tables",
+                    from.display(),
+                    report.tables.len()
+                )
+            } else {
+                format!(
+                    "copied {rows} rows in {} tables into {shown}; verified",
+                    report.tables.len()
+                )
+            });
+            Ok(())
+        }
+        _ => out.json(&serde_json::json!({
+            "from": from.display().to_string(),
+            "to": shown,
+            "verified_only": args.verify_only,
+            "tables": report.tables,
+        })),
     }
 }
 

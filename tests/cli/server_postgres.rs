@@ -306,3 +306,92 @@ fn a_database_that_cannot_be_reached_is_reported_without_the_password() {
     assert!(stderr(&out).contains("mysql"), "{}", stderr(&out));
     assert_no_password("an unknown scheme", &stderr(&out));
 }
+
+#[test]
+fn migrate_data_copies_the_embedded_database_verifies_it_and_refuses_a_second_copy() {
+    let Some(base) = test_database_url() else {
+        return;
+    };
+    let mut schema = Schema::create(&base);
+    let env = TestEnv::new();
+    // Something in the embedded database: a tenant, a token, their audit.
+    env.ok(&["tenant", "create", "acme"]);
+    env.ok(&[
+        "token",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "t1",
+        "--expires",
+        "1d",
+    ]);
+    let from = format!("sqlite://{}", path_str(&env.data_dir().join("tok.db")));
+    let url = schema.url.clone();
+    let migrate = |extra: &[&str]| {
+        let mut args = vec![
+            "server",
+            "migrate-data",
+            "--from",
+            &from,
+            "--to",
+            &url,
+            "-o",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+
+    let out = migrate(&[]);
+    expect_exit(&out, 0);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_no_password("migrate-data", &all);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["verified_only"], false);
+    let rows = |table: &str| {
+        doc["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == table)
+            .unwrap_or_else(|| panic!("no {table} in {doc}"))["rows"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(rows("tenants"), 1);
+    assert_eq!(rows("tokens"), 1);
+    assert_eq!(schema.count("SELECT COUNT(*) FROM tokens"), 1);
+    assert_eq!(
+        schema.count("SELECT COUNT(*) FROM audit") as u64,
+        rows("audit"),
+        "{doc}"
+    );
+
+    // The two agree; a second copy into the same database is refused and changes nothing.
+    let out = migrate(&["--verify-only"]);
+    expect_exit(&out, 0);
+    let verified: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verified["tables"], doc["tables"]);
+    let out = migrate(&[]);
+    expect_exit(&out, 5);
+    assert_no_password(
+        "a refused migrate-data",
+        &String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(schema.count("SELECT COUNT(*) FROM tokens"), 1);
+
+    // Sources and targets of the wrong kind are usage errors.
+    let out = env.run(&["server", "migrate-data", "--from", &url, "--to", &url]);
+    expect_exit(&out, 2);
+    assert_no_password(
+        "migrate-data --from postgres",
+        &String::from_utf8_lossy(&out.stderr),
+    );
+    let out = env.run(&["server", "migrate-data", "--from", &from, "--to", &from]);
+    expect_exit(&out, 2);
+}
