@@ -36,6 +36,7 @@ mod server_authz;
 mod server_cli;
 mod server_failure;
 mod server_postgres;
+mod server_replicas;
 mod terminal;
 mod tokens;
 mod usage_cli;

@@ -24,7 +24,7 @@ const PASSWORD: &str = "secret";
 
 /// `TOK_TEST_DATABASE_URL`, or `None` (after saying SKIPPED) when it is not set; under CI
 /// a missing database fails the test instead (as the library's PostgreSQL tests do).
-fn test_database_url() -> Option<String> {
+pub(crate) fn test_database_url() -> Option<String> {
     match std::env::var("TOK_TEST_DATABASE_URL") {
         Ok(url) if !url.trim().is_empty() => Some(url),
         _ => {
@@ -39,32 +39,33 @@ fn test_database_url() -> Option<String> {
 }
 
 /// A schema of its own (`tok_cli_<random>`), dropped with everything in it on drop.
-struct Schema {
-    client: postgres::Client,
+pub(crate) struct Schema {
+    pub(crate) client: postgres::Client,
     name: String,
-    /// The test database's URL with `search_path` set to the schema, and [`PASSWORD`] in it.
-    url: String,
+    /// The test database's URL with `search_path` set to the schema.
+    pub(crate) url: String,
 }
 
 impl Schema {
-    fn create(base: &str) -> Schema {
+    /// A fresh schema named `<prefix>_<pid>_<time>`.
+    pub(crate) fn create(base: &str, prefix: &str) -> Schema {
         let mut client = postgres::Client::connect(base, postgres::NoTls)
             .unwrap_or_else(|e| panic!("connecting to TOK_TEST_DATABASE_URL: {e:?}"));
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let name = format!("tok_cli_{}_{nanos:x}", std::process::id());
+        let name = format!("{prefix}_{}_{nanos:x}", std::process::id());
         client
             .batch_execute(&format!(
                 "CREATE SCHEMA \"{name}\"; SET search_path TO \"{name}\""
             ))
             .unwrap_or_else(|e| panic!("creating the schema {name}: {e}"));
-        let url = with_password(&with_search_path(base, &name), PASSWORD);
+        let url = with_search_path(base, &name);
         Schema { client, name, url }
     }
 
     /// One number from `sql`, run in the schema.
-    fn count(&mut self, sql: &str) -> i64 {
+    pub(crate) fn count(&mut self, sql: &str) -> i64 {
         self.client
             .query_one(sql, &[])
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -109,31 +110,43 @@ fn assert_no_password(what: &str, text: &str) {
 /// `tok server start --listen 127.0.0.1:0` with the database from `TOK_DATABASE_URL`;
 /// waits for the URL it prints.
 fn start_server(env: &TestEnv, database: &str, key: &str) -> ServerProcess {
-    let log = env.path().join("server.log");
+    start_logged(env, "server", key, |cmd| {
+        cmd.env("TOK_DATABASE_URL", database);
+    })
+}
+
+/// `tok server start --listen 127.0.0.1:0 --master-key-file KEY`, with what `configure`
+/// adds (the database), logging to `NAME.log`; waits for the URL it prints.
+pub(crate) fn start_logged(
+    env: &TestEnv,
+    name: &str,
+    key: &str,
+    configure: impl FnOnce(&mut std::process::Command),
+) -> ServerProcess {
+    let log = env.path().join(format!("{name}.log"));
     let mut cmd = env.command(TOK);
     cmd.args(["server", "start", "--listen", "127.0.0.1:0"])
         .args(["--master-key-file", key])
-        .env("TOK_DATABASE_URL", database)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log).expect("server log"));
+    configure(&mut cmd);
     let mut child = cmd.spawn().expect("tok server starts");
     let stdout = child.stdout.take().expect("server stdout");
     let mut line = String::new();
     std::io::BufReader::new(stdout)
         .read_line(&mut line)
         .expect("server prints its URL");
-    let url = line.trim().to_string();
     let server = ServerProcess {
         child,
-        url,
+        url: line.trim().to_string(),
         database: PathBuf::new(),
         master_key_file: PathBuf::from(key),
         log,
     };
     assert!(
         server.url.starts_with("http://127.0.0.1:"),
-        "the server did not print its URL; log:\n{}",
+        "{name} did not print its URL; log:\n{}",
         std::fs::read_to_string(&server.log).unwrap_or_default()
     );
     server
@@ -141,7 +154,7 @@ fn start_server(env: &TestEnv, database: &str, key: &str) -> ServerProcess {
 
 /// `POST /v1/introspect` for `token`; insists on 200.
 #[track_caller]
-fn introspect(api: &Api, token: &str) -> Value {
+pub(crate) fn introspect(api: &Api, token: &str) -> Value {
     let reply = api.post("/v1/introspect", &json!({"token": token}));
     reply.expect(200);
     reply.json()
@@ -152,7 +165,8 @@ fn init_and_start_on_postgres_serve_tokens_and_never_show_the_password() {
     let Some(base) = test_database_url() else {
         return;
     };
-    let mut schema = Schema::create(&base);
+    let mut schema = Schema::create(&base, "tok_cli");
+    schema.url = with_password(&schema.url, PASSWORD);
     let env = TestEnv::new();
     let key = path_str(&env.path().join("master.key"));
     let url = schema.url.clone();
@@ -312,7 +326,8 @@ fn migrate_data_copies_the_embedded_database_verifies_it_and_refuses_a_second_co
     let Some(base) = test_database_url() else {
         return;
     };
-    let mut schema = Schema::create(&base);
+    let mut schema = Schema::create(&base, "tok_cli");
+    schema.url = with_password(&schema.url, PASSWORD);
     let env = TestEnv::new();
     // Something in the embedded database: a tenant, a token, their audit.
     env.ok(&["tenant", "create", "acme"]);
