@@ -35,6 +35,7 @@ mod server_apikeys;
 mod server_authz;
 mod server_cli;
 mod server_failure;
+mod server_fault;
 mod server_postgres;
 mod server_replicas;
 mod terminal;
