@@ -14,5 +14,10 @@ pub fn random_hex(n: usize) -> String {
     SystemRandom::new()
         .fill(&mut bytes)
         .unwrap_or_else(|_| panic!("the system random number generator failed"));
+    hex(&bytes)
+}
+
+/// Bytes as lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -21,7 +21,6 @@
 //! of a SHA-256 collision. An empty table's checksum is the SHA-256 of nothing
 //! (`e3b0c442…b855`).
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -36,6 +35,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use super::error::{ControlError, ControlResult};
+use super::ids::hex;
 use super::postgres::{PgStore, redact};
 use super::sqlite::SCHEMA_VERSION;
 
@@ -548,14 +548,6 @@ impl Checksum {
             checksum: hex(self.ctx.finish().as_ref()),
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 /// A quoted identifier (every name here is a plain lowercase word; quoting keeps `key` and

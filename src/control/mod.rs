@@ -30,6 +30,7 @@ pub mod users;
 mod wire;
 
 pub use error::{ControlError, ControlResult};
+pub use ids::hex;
 pub use instances::{
     InstanceSpec, KeyImport, Rotation, refuse_while_tenants, validate_instance_name,
 };

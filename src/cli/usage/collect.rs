@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::scrape::{Collector, ScrapeReport};
 use crate::cli::Ctx;
 use crate::client::Api;
+use crate::control::hex;
 use crate::duration::{now, parse_duration, rfc3339};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::UsageBatch;
@@ -102,10 +103,6 @@ fn secs(what: &str, text: &str) -> Result<Duration> {
     parse_duration(text)
         .map(Duration::from_secs)
         .map_err(|e| Error::usage(format!("{what}: {e}")))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A short, stable name for a URL (state files, batch ids): never the URL itself, which may

@@ -13,6 +13,7 @@ use std::io::Read;
 use clap::{Subcommand, ValueEnum};
 
 use super::Ctx;
+use crate::control::hex;
 use crate::control::usage::MAX_BATCH_RECORDS;
 use crate::duration::{now, parse_duration};
 use crate::error::{Error, ErrorKind, Result};
@@ -374,12 +375,7 @@ fn billing(ctx: &Ctx, month: &str, tenant: Option<&str>) -> Result<()> {
     let bill = ctx.api()?.usage_bill(month, tenant)?;
     let out = &ctx.out;
     match out.format {
-        Format::Json => out.json(&bill),
-        Format::Yaml => {
-            let text = serde_yaml_ng::to_string(&bill)
-                .map_err(|e| Error::other(format!("cannot encode YAML: {e}")))?;
-            out.line(text.trim_end())
-        }
+        Format::Json | Format::Yaml => print_doc(out, &bill),
         Format::Csv => out.bytes(&bill_csv(&bill)?),
         Format::Table => out.line(&bill_table(&bill, out.color)),
     }
@@ -513,12 +509,7 @@ pub fn bill_table(bill: &Bill, color: bool) -> String {
 fn print_card(ctx: &Ctx, card: &RateCard) -> Result<()> {
     let out = &ctx.out;
     match out.format {
-        Format::Json => out.json(card),
-        Format::Yaml => {
-            let text = serde_yaml_ng::to_string(card)
-                .map_err(|e| Error::other(format!("cannot encode YAML: {e}")))?;
-            out.line(text.trim_end())
-        }
+        Format::Json | Format::Yaml => print_doc(out, card),
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
             let encode = |e: csv::Error| Error::other(format!("cannot encode CSV: {e}"));
@@ -670,10 +661,6 @@ fn read_input(file: &str) -> Result<String> {
             }
         })
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn import(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
