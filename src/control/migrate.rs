@@ -331,6 +331,12 @@ const TABLES: &[Table] = &[
         key: &["org_id"],
         identity: None,
     },
+    Table {
+        name: "job_runs",
+        columns: &[("name", T), ("holder", T), ("ran_at", I)],
+        key: &["name"],
+        identity: None,
+    },
 ];
 
 /// How long the copy waits for another writer to let go of the write lock.
@@ -1063,6 +1069,20 @@ mod tests {
         // AUTOINCREMENT still remembers its seq.
         let retention = apikeys::DEFAULT_RETENTION_SECS;
         apikeys::purge(&*store, retention, NOW + 55 + retention).unwrap();
+        // A replica's purge run: job_runs is copied like any table.
+        crate::control::purge::run_if_due(
+            &*store,
+            "host-a:4242",
+            crate::control::purge::Retention {
+                idempotency_keys: 0,
+                usage_batches: i64::MAX,
+                revoked: retention,
+            },
+            crate::control::purge::EVERY_SECS,
+            NOW + 56,
+        )
+        .unwrap()
+        .unwrap();
         let feed = cp.revocations(0, 100).unwrap();
         assert_eq!(
             feed.iter().map(|r| r.jti.as_str()).collect::<Vec<_>>(),

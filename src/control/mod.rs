@@ -16,6 +16,9 @@ pub mod model;
 pub mod opaque;
 pub mod policy;
 pub mod postgres;
+pub mod purge;
+#[cfg(test)]
+mod purge_tests;
 pub mod roles;
 mod seal;
 pub mod session_cache;

@@ -74,7 +74,8 @@ static MIGRATE_BEGIN: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The whole schema at version 6: the end state of SQLite's six migrations. Every text
+/// The whole schema at version 6: the end state of SQLite's first six migrations (later
+/// ones are [`MIGRATIONS`]). Every text
 /// column is `COLLATE "C"`: SQLite's BINARY collation compares and orders by bytes (UTF-8
 /// code points) and is case-sensitive; a database's default collation (en_US and the like)
 /// would order names differently.
@@ -269,7 +270,17 @@ const BASE_VERSION: i64 = 6;
 
 /// Migrations after the base schema, as `(version, sql)`; the last version is the binary's
 /// [`SCHEMA_VERSION`], shared with the SQLite store.
-const MIGRATIONS: &[(i64, &str)] = &[];
+const MIGRATIONS: &[(i64, &str)] = &[
+    // 7: when each fleet-wide job (the purge) last ran, and on which replica.
+    (
+        7,
+        r#"CREATE TABLE job_runs (
+            name TEXT COLLATE "C" PRIMARY KEY,
+            holder TEXT COLLATE "C" NOT NULL,
+            ran_at BIGINT NOT NULL
+        );"#,
+    ),
+];
 
 const _: () = assert!(
     BASE_VERSION + MIGRATIONS.len() as i64 == SCHEMA_VERSION,
@@ -2602,6 +2613,23 @@ impl Tx for PgTx<'_> {
         )
     }
 
+    fn job_run(&mut self, name: &str) -> ControlResult<Option<(String, i64)>> {
+        self.one(
+            "SELECT holder, ran_at FROM job_runs WHERE name = $1",
+            &[&name],
+            |r| Ok((get(r, 0)?, get(r, 1)?)),
+        )
+    }
+
+    fn record_job_run(&mut self, name: &str, holder: &str, now: i64) -> ControlResult<()> {
+        self.exec(
+            "INSERT INTO job_runs (name, holder, ran_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, ran_at = excluded.ran_at",
+            &[&name, &holder, &now],
+        )
+        .map(drop)
+    }
+
     fn rate_card(&mut self, org_id: &str) -> ControlResult<Option<String>> {
         self.one(
             "SELECT card FROM rate_cards WHERE org_id = $1",
@@ -2923,6 +2951,9 @@ mod tests {
         }
     }
 
+    /// One row per version a fresh database went through: the base, then each migration.
+    const VERSIONS_RECORDED: i64 = 1 + MIGRATIONS.len() as i64;
+
     #[test]
     fn a_fresh_schema_is_migrated_to_the_current_version() {
         let Some((store, mut guard)) = test_store() else {
@@ -2934,7 +2965,10 @@ mod tests {
             count(admin, "SELECT MAX(version) FROM schema_version"),
             SCHEMA_VERSION
         );
-        assert_eq!(count(admin, "SELECT COUNT(*) FROM schema_version"), 1);
+        assert_eq!(
+            count(admin, "SELECT COUNT(*) FROM schema_version"),
+            VERSIONS_RECORDED
+        );
         let tables: Vec<String> = admin
             .query(
                 "SELECT table_name::text FROM information_schema.tables \
@@ -2953,6 +2987,7 @@ mod tests {
                 "audit",
                 "idempotency_keys",
                 "instances",
+                "job_runs",
                 "orgs",
                 "rate_cards",
                 "revocations",
@@ -2974,7 +3009,7 @@ mod tests {
         drop(guard.connect(1).unwrap());
         assert_eq!(
             count(guard.admin(), "SELECT COUNT(*) FROM schema_version"),
-            1
+            VERSIONS_RECORDED
         );
     }
 
@@ -3000,7 +3035,7 @@ mod tests {
         }
         assert_eq!(
             count(guard.admin(), "SELECT COUNT(*) FROM schema_version"),
-            1
+            VERSIONS_RECORDED
         );
         assert_eq!(count(guard.admin(), "SELECT COUNT(*) FROM orgs"), 0);
     }
@@ -3018,7 +3053,9 @@ mod tests {
         let err = PgStore::connect(&guard.url_with_password("hunter2-pw"), 1).unwrap_err();
         let text = err.to_string();
         assert!(
-            text.contains("has schema version 99, newer than this tok understands (6)"),
+            text.contains(&format!(
+                "has schema version 99, newer than this tok understands ({SCHEMA_VERSION})"
+            )),
             "{text}"
         );
         assert!(text.contains("nothing was changed"), "{text}");
@@ -3026,7 +3063,7 @@ mod tests {
         assert!(matches!(err, ControlError::Store { hint: Some(_), .. }));
         assert_eq!(
             count(guard.admin(), "SELECT COUNT(*) FROM schema_version"),
-            2
+            VERSIONS_RECORDED + 1
         );
     }
 

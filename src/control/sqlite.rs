@@ -19,7 +19,7 @@ use super::store::{AuditEvent, DailyUsage, Store, StoredBatch, Tx, UsageDelta};
 use crate::jwt::Algorithm;
 
 /// The schema this binary writes; a database with a higher version is refused.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -237,6 +237,13 @@ const MIGRATIONS: &[&str] = &[
         org_id TEXT PRIMARY KEY REFERENCES orgs(id),
         card TEXT NOT NULL,
         updated_at BIGINT NOT NULL
+    );",
+    // 7: when each fleet-wide job (the purge) last ran, and on which replica: replicas
+    // sharing a database run it one at a time, once per interval.
+    "CREATE TABLE job_runs (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        ran_at BIGINT NOT NULL
     );",
 ];
 
@@ -1585,6 +1592,23 @@ impl Tx for SqliteTx<'_> {
             "DELETE FROM usage_batches WHERE created_at <= ?1",
             [created_before],
         )
+    }
+
+    fn job_run(&mut self, name: &str) -> ControlResult<Option<(String, i64)>> {
+        self.one(
+            "SELECT holder, ran_at FROM job_runs WHERE name = ?1",
+            [name],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    }
+
+    fn record_job_run(&mut self, name: &str, holder: &str, now: i64) -> ControlResult<()> {
+        self.exec(
+            "INSERT INTO job_runs (name, holder, ran_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, ran_at = excluded.ran_at",
+            rusqlite::params![name, holder, now],
+        )
+        .map(drop)
     }
 
     fn rate_card(&mut self, org_id: &str) -> ControlResult<Option<String>> {

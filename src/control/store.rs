@@ -298,6 +298,10 @@ pub trait Tx {
     ) -> ControlResult<()>;
     /// Forgets batch ids recorded at or before `created_before`; returns how many.
     fn purge_usage_batches(&mut self, created_before: i64) -> ControlResult<usize>;
+    /// Which replica last ran the fleet-wide job `name`, and when.
+    fn job_run(&mut self, name: &str) -> ControlResult<Option<(String, i64)>>;
+    /// Records that `holder` ran the job `name` at `now`.
+    fn record_job_run(&mut self, name: &str, holder: &str, now: i64) -> ControlResult<()>;
     /// The org's rate card (JSON), if one was set.
     fn rate_card(&mut self, org_id: &str) -> ControlResult<Option<String>>;
     fn set_rate_card(&mut self, org_id: &str, card: &str, now: i64) -> ControlResult<()>;

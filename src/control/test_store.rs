@@ -29,6 +29,24 @@ impl Store for TestStore {
     }
 }
 
+impl TestStore {
+    /// Another store on the same database, as a second replica (or process) opens it.
+    pub fn another(&self) -> AnyStore {
+        match (&self.store, &self._schema) {
+            (AnyStore::Sqlite(s), _) => AnyStore::Sqlite(
+                SqliteStore::open_pool(s.path(), 4)
+                    .unwrap_or_else(|e| panic!("opening the test store again: {e}")),
+            ),
+            (AnyStore::Postgres(_), Some(schema)) => AnyStore::Postgres(
+                schema
+                    .connect(4)
+                    .unwrap_or_else(|e| panic!("connecting to the test schema again: {e}")),
+            ),
+            (AnyStore::Postgres(_), None) => unreachable!("a PostgreSQL test store has a schema"),
+        }
+    }
+}
+
 /// Whether the rule tests run on PostgreSQL (`TOK_TEST_STORE=postgres`).
 fn postgres() -> bool {
     match std::env::var("TOK_TEST_STORE").as_deref() {

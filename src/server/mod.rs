@@ -28,10 +28,9 @@ use utoipa_axum::routes;
 
 pub use error::ApiError;
 
-use crate::control::Store;
-
 use crate::control::any::AnyStore;
 use crate::control::auth::AuthPolicy;
+use crate::control::purge;
 use crate::control::session_cache::SessionCache;
 use crate::control::{ControlPlane, MasterKey, Sealer};
 
@@ -67,6 +66,8 @@ pub struct Inner {
     /// How often the control plane's own usage counts are written (a crash loses at most
     /// this much of them).
     pub meter_flush: Duration,
+    /// This replica's name in `job_runs` and the logs: host name and process id.
+    pub replica: String,
 }
 
 impl Deref for AppState {
@@ -100,6 +101,7 @@ impl AppState {
             ),
             recorded: std::sync::Mutex::default(),
             meter_flush: DEFAULT_METER_FLUSH,
+            replica: replica_name(),
         }))
     }
 
@@ -520,31 +522,59 @@ async fn meter_loop(state: AppState) {
     }
 }
 
-/// Every ten minutes, forget ended sessions and old idempotency keys.
+/// How often a replica looks whether the purge is due: every replica looks, the first to
+/// find it due runs it (`control::purge`), so replicas purge once per
+/// [`purge::EVERY_SECS`] between them, not once each.
+const PURGE_CHECK: Duration = Duration::from_secs(60);
+
+/// Forgets ended sessions, old idempotency keys and usage batch ids, revoked API keys past
+/// their retention and feed entries nobody needs, when no replica did so in the last ten
+/// minutes.
 async fn purge_loop(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    let mut tick = tokio::time::interval(PURGE_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let st = state.clone();
-        let purged = blocking(move || {
+        let ran = blocking(move || {
+            let retention = purge::Retention {
+                idempotency_keys: idempotency::RETENTION_SECS,
+                usage_batches: crate::control::usage::BATCH_RETENTION_SECS,
+                revoked: st.apikey_retention,
+            };
             let now = (st.clock)();
-            st.store
-                .write(|tx| {
-                    tx.purge_sessions(now)?;
-                    tx.purge_idempotency_keys(now - idempotency::RETENTION_SECS)?;
-                    tx.purge_usage_batches(now - crate::control::usage::BATCH_RETENTION_SECS)
-                })
-                .map_err(ApiError::from)?;
-            // Revoked API keys past their retention, and feed entries nobody needs.
-            crate::control::apikeys::purge(&st.store, st.apikey_retention, now)
-                .map(drop)
+            purge::run_if_due(&*st.store, &st.replica, retention, purge::EVERY_SECS, now)
                 .map_err(ApiError::from)
         })
         .await;
-        if let Err(e) = purged {
-            tracing::warn!(code = %e.code, detail = %e.detail, "the purge failed; it runs again in 10 minutes");
+        match ran {
+            Ok(Some(p)) => tracing::info!(
+                replica = %state.replica,
+                sessions = p.sessions,
+                idempotency_keys = p.idempotency_keys,
+                usage_batches = p.usage_batches,
+                api_keys = p.api_keys,
+                revocations = p.revocations,
+                "purge ran"
+            ),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(code = %e.code, detail = %e.detail, "the purge failed; a replica tries again within a minute")
+            }
         }
     }
+}
+
+/// `host:pid`: which replica ran a fleet-wide job, for the operator reading `job_runs` or
+/// the logs.
+fn replica_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string());
+    format!("{host}:{}", std::process::id())
 }
 
 async fn shutdown_signal() {

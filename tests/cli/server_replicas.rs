@@ -195,6 +195,29 @@ fn a_session_a_revocation_and_an_idempotency_key_hold_across_two_replicas() {
     );
     assert_eq!(r.schema.count("SELECT count(*) FROM tokens"), 2);
     assert_eq!(r.schema.count("SELECT count(*) FROM idempotency_keys"), 1);
+
+    // The purge: each replica looked at start-up (long done by now); one ran it, and the
+    // other found it done.
+    let ran: Vec<&ServerProcess> = [&r.a, &r.b]
+        .into_iter()
+        .filter(|s| {
+            std::fs::read_to_string(&s.log)
+                .unwrap_or_default()
+                .contains("purge ran")
+        })
+        .collect();
+    assert_eq!(ran.len(), 1, "one replica purges:\n{}", r.logs());
+    let holder: String = r
+        .schema
+        .client
+        .query_one("SELECT holder FROM job_runs WHERE name = 'purge'", &[])
+        .expect("the purge's run")
+        .get(0);
+    assert!(
+        holder.ends_with(&format!(":{}", ran[0].child.id())),
+        "job_runs names the replica that ran it: {holder}"
+    );
+    assert_eq!(r.schema.count("SELECT count(*) FROM job_runs"), 1);
 }
 
 #[test]
