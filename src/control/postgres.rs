@@ -1,6 +1,6 @@
 //! The PostgreSQL store: the same rules as the SQLite store for several `tok server` replicas
 //! sharing one database. Migrations run on connect under an advisory lock (replicas starting
-//! at once migrate once); writers take one database-wide advisory lock, so the control plane's
+//! at once migrate once); writers take one advisory lock per schema, so the control plane's
 //! read-then-write rules, written for SQLite's single writer, stay race-free across replicas;
 //! reads run in a read-only snapshot. The password is never shown: not in `Debug`, not in an
 //! error (URLs are printed as `postgres://user:***@host:port/db`).
@@ -42,23 +42,35 @@ const LOCK_WAIT_SECS: u64 = 10;
 /// How long a caller waits for a free connection of the pool.
 const POOL_WAIT: Duration = Duration::from_secs(30);
 
-/// The advisory lock migrations run under: "tok_migr" as a big-endian i64.
-const MIGRATION_LOCK: i64 = 0x746f_6b5f_6d69_6772;
+/// The advisory locks are per schema: `(class, hashtext(schema))`, the two-key form, whose
+/// key space is apart from the one-key form other software tends to use. Two deployments in
+/// two schemas of one database never wait for each other; replicas of one deployment share
+/// the schema, so they share the lock. `hashtext` runs on the server, so every replica gets
+/// the same key whatever its version. (`COALESCE`: with no schema to work in, the lock
+/// statement must still take a lock, not return NULL; the write then fails on its table.)
+macro_rules! schema_lock {
+    ($class:literal) => {
+        concat!(
+            "SELECT pg_advisory_xact_lock(",
+            $class,
+            ", hashtext(COALESCE(current_schema(), '')))"
+        )
+    };
+}
 
-/// The advisory lock every write transaction holds: "tok_writ" as a big-endian i64.
-pub(super) const WRITE_LOCK: i64 = 0x746f_6b5f_7772_6974;
+/// The advisory lock every write transaction holds: class "tokw" as a big-endian i32.
+pub(super) const WRITE_LOCK: &str = schema_lock!("1953459063");
+
+/// The advisory lock migrations run under: class "tokm" as a big-endian i32.
+const MIGRATION_LOCK: &str = schema_lock!("1953459053");
 
 /// A write: READ COMMITTED on purpose. Each statement sees what was committed before it
 /// started, and the first statement after `BEGIN` waits for the write lock, so every read of
 /// a write transaction sees every earlier write. (Under REPEATABLE READ the snapshot would be
 /// taken by the lock statement itself, before it waits: a stale view, lost updates.) One round
 /// trip: both statements go in one simple query.
-static BEGIN_WRITE: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "BEGIN ISOLATION LEVEL READ COMMITTED, READ WRITE; \
-         SELECT pg_advisory_xact_lock({WRITE_LOCK})"
-    )
-});
+static BEGIN_WRITE: LazyLock<String> =
+    LazyLock::new(|| format!("BEGIN ISOLATION LEVEL READ COMMITTED, READ WRITE; {WRITE_LOCK}"));
 
 /// A read: one consistent snapshot, taken at its first statement.
 const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
@@ -69,8 +81,7 @@ const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 static MIGRATE_BEGIN: LazyLock<String> = LazyLock::new(|| {
     format!(
         "BEGIN ISOLATION LEVEL READ COMMITTED, READ WRITE; \
-         SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 300000; \
-         SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"
+         SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 300000; {MIGRATION_LOCK}"
     )
 });
 
@@ -520,7 +531,7 @@ fn start(conn: &mut Conn, begin: &str) -> Result<(), postgres::Error> {
 }
 
 impl Store for PgStore {
-    /// One write transaction: `BEGIN` (READ COMMITTED), then the database-wide write lock
+    /// One write transaction: `BEGIN` (READ COMMITTED), then the write lock (one per schema)
     /// (`pg_advisory_xact_lock`), so that one writer at a time runs across every replica and
     /// the rules' read-then-write checks (names, "keep an administrator", idempotency
     /// claims) cannot race; `COMMIT` when `f` succeeds, `ROLLBACK` when it fails or panics.
@@ -2817,8 +2828,14 @@ mod tests {
 
     #[test]
     fn the_lock_constants_are_the_ones_the_sql_takes() {
-        assert!(BEGIN_WRITE.ends_with("pg_advisory_xact_lock(8390042688584575348)"));
-        assert!(MIGRATE_BEGIN.ends_with("pg_advisory_xact_lock(8390042688416212850)"));
+        let lock = |class: &[u8; 4]| {
+            format!(
+                "SELECT pg_advisory_xact_lock({}, hashtext(COALESCE(current_schema(), '')))",
+                i32::from_be_bytes(*class)
+            )
+        };
+        assert!(BEGIN_WRITE.ends_with(&lock(b"tokw")));
+        assert!(MIGRATE_BEGIN.ends_with(&lock(b"tokm")));
         assert!(MIGRATE_BEGIN.contains("SET LOCAL statement_timeout = 0"));
     }
 
@@ -3186,6 +3203,45 @@ mod tests {
         let orgs = replicas[0].read(|tx| tx.orgs()).unwrap();
         let want: Vec<String> = (0..threads * each).map(|n| format!("o{n:03}")).collect();
         assert_eq!(orgs, want);
+    }
+
+    #[test]
+    fn deployments_in_two_schemas_do_not_wait_for_each_other() {
+        let Some((a, _a_schema)) = test_store() else {
+            return;
+        };
+        let Some((b, _b_schema)) = test_store() else {
+            return;
+        };
+        // A holds its write lock until B's write has committed. Were the lock one for the
+        // whole database, B would wait for A until its lock_timeout and fail.
+        let (holding, a_holds) = std::sync::mpsc::channel();
+        let (b_done, wait_for_b) = std::sync::mpsc::channel();
+        std::thread::scope(|s| {
+            let a = &a;
+            let held = s.spawn(move || {
+                a.write(|tx| {
+                    tx.insert_org("org_a", "acme", NOW)?;
+                    holding.send(()).unwrap();
+                    wait_for_b
+                        .recv_timeout(Duration::from_secs(30))
+                        .map_err(|_| ControlError::store("B's write never finished"))
+                })
+            });
+            a_holds.recv().unwrap();
+            let written = b.write(|tx| tx.insert_org("org_b", "acme", NOW));
+            b_done.send(()).unwrap();
+            written.expect("B writes while A holds its schema's lock");
+            held.join().unwrap().unwrap();
+        });
+        assert_eq!(
+            a.read(|tx| tx.org_id("acme")).unwrap().as_deref(),
+            Some("org_a")
+        );
+        assert_eq!(
+            b.read(|tx| tx.org_id("acme")).unwrap().as_deref(),
+            Some("org_b")
+        );
     }
 
     #[test]
