@@ -46,6 +46,17 @@ pub struct Tenant {
     pub token_count: i64,
 }
 
+/// What the rules look a tenant up for (its id, name and instance), without
+/// [`Tenant::token_count`], which costs a scan of the tenant's tokens: token operations
+/// look their tenant up twice each, and a tenant may hold many thousands of tokens.
+#[derive(Debug, Clone)]
+pub struct TenantRef {
+    pub id: String,
+    pub name: String,
+    /// The instance's name.
+    pub instance: String,
+}
+
 /// An application token: an org-level credential that carries roles. Its token and client
 /// secret are stored only as HMACs under the pepper; the client id is public.
 #[derive(Clone)]

@@ -20,7 +20,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use super::error::{ControlError, ControlResult};
 use super::model::{
     ApiKey, AppToken, AuditRecord, IdempotentRequest, Instance, PrincipalKind, Revocation, Role,
-    ServiceAccount, Session, SigningKey, Tenant, Token, User,
+    ServiceAccount, Session, SigningKey, Tenant, TenantRef, Token, User,
 };
 use super::policy::Policy;
 use super::sqlite::SCHEMA_VERSION;
@@ -1626,6 +1626,21 @@ impl Tx for PgTx<'_> {
             ),
             &[&org_id, &name],
             tenant_row,
+        )
+    }
+
+    fn tenant_ref(&mut self, org_id: &str, name: &str) -> ControlResult<Option<TenantRef>> {
+        self.one(
+            "SELECT t.id, t.name, i.name FROM tenants t JOIN instances i ON i.id = t.instance_id \
+             WHERE t.org_id = $1 AND t.name = $2",
+            &[&org_id, &name],
+            |r| {
+                Ok(TenantRef {
+                    id: get(r, 0)?,
+                    name: get(r, 1)?,
+                    instance: get(r, 2)?,
+                })
+            },
         )
     }
 

@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use super::error::{ControlError, ControlResult};
 use super::model::{
     ApiKey, AppToken, AuditRecord, IdempotentRequest, Instance, PrincipalKind, Revocation, Role,
-    ServiceAccount, Session, SigningKey, Tenant, Token, User,
+    ServiceAccount, Session, SigningKey, Tenant, TenantRef, Token, User,
 };
 use super::policy::Policy;
 use super::store::{AuditEvent, DailyUsage, Store, StoredBatch, Tx, UsageDelta};
@@ -753,6 +753,21 @@ impl Tx for SqliteTx<'_> {
              WHERE t.org_id = ?1 AND t.name = ?2"
         );
         self.one(&sql, [org_id, name], tenant_row)
+    }
+
+    fn tenant_ref(&mut self, org_id: &str, name: &str) -> ControlResult<Option<TenantRef>> {
+        self.one(
+            "SELECT t.id, t.name, i.name FROM tenants t JOIN instances i ON i.id = t.instance_id \
+             WHERE t.org_id = ?1 AND t.name = ?2",
+            [org_id, name],
+            |r| {
+                Ok(TenantRef {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    instance: r.get(2)?,
+                })
+            },
+        )
     }
 
     fn tenants(&mut self, org_id: &str, instance_id: Option<&str>) -> ControlResult<Vec<Tenant>> {

@@ -5,7 +5,7 @@
 use super::error::ControlResult;
 use super::model::{
     ApiKey, AppToken, AuditRecord, IdempotentRequest, Instance, PrincipalKind, Revocation, Role,
-    ServiceAccount, Session, SigningKey, Tenant, Token, User,
+    ServiceAccount, Session, SigningKey, Tenant, TenantRef, Token, User,
 };
 
 /// One audit record to write: who, what, when, from where. Never a secret.
@@ -92,7 +92,10 @@ pub trait Tx {
     fn retire_key(&mut self, kid: &str, now: i64) -> ControlResult<()>;
 
     fn insert_tenant(&mut self, org_id: &str, tenant: &Tenant) -> ControlResult<()>;
+    /// A tenant with its live token count (a scan of its tokens: for showing it).
     fn tenant(&mut self, org_id: &str, name: &str) -> ControlResult<Option<Tenant>>;
+    /// A tenant's id and instance, by name: an index lookup whatever it holds.
+    fn tenant_ref(&mut self, org_id: &str, name: &str) -> ControlResult<Option<TenantRef>>;
     /// Tenants of the org, or of one instance.
     fn tenants(&mut self, org_id: &str, instance_id: Option<&str>) -> ControlResult<Vec<Tenant>>;
     /// Deletes a tenant and its tokens.

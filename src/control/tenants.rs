@@ -1,7 +1,7 @@
 //! Tenants: Pulsar tenants on an instance. Deleting one deletes its tokens.
 
 use super::error::{ControlError, ControlResult};
-use super::model::Tenant;
+use super::model::{Tenant, TenantRef};
 use super::policy::Action;
 use super::{ControlPlane, Store, Tx, ids};
 
@@ -46,7 +46,7 @@ impl<S: Store> ControlPlane<S> {
         let instance = self.pick_instance(instance)?;
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
-            if tx.tenant(&org_id, name)?.is_some() {
+            if tx.tenant_ref(&org_id, name)?.is_some() {
                 return Err(ControlError::conflict(
                     format!("tenant '{name}' already exists"),
                     Some("list tenants with `tok tenant list`".into()),
@@ -99,6 +99,13 @@ impl<S: Store> ControlPlane<S> {
     pub(super) fn tenant_in(&self, tx: &mut dyn Tx, name: &str) -> ControlResult<Tenant> {
         let org_id = self.org_id(tx)?;
         tx.tenant(&org_id, name)?
+            .ok_or_else(|| tenant_not_found(name))
+    }
+
+    /// The tenant `name` for the rules: no token count (see [`TenantRef`]).
+    pub(super) fn tenant_ref_in(&self, tx: &mut dyn Tx, name: &str) -> ControlResult<TenantRef> {
+        let org_id = self.org_id(tx)?;
+        tx.tenant_ref(&org_id, name)?
             .ok_or_else(|| tenant_not_found(name))
     }
 

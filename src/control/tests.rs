@@ -156,6 +156,30 @@ fn cascades_delete_what_hangs_below() {
 }
 
 #[test]
+fn a_tenant_ref_is_the_tenant_without_its_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp = plane(&dir);
+    cp.create_tenant("acme", None, None, NOW).unwrap();
+    cp.create_token(&spec("acme", "ci", Expiry::Never), NOW)
+        .unwrap();
+    let full = cp.tenant("acme").unwrap();
+    cp.store()
+        .read(|tx| {
+            let org_id = tx.org_id(LOCAL_ORG)?.unwrap();
+            let r = tx.tenant_ref(&org_id, "acme")?.unwrap();
+            assert_eq!(
+                (r.id.as_str(), r.name.as_str(), r.instance.as_str()),
+                (full.id.as_str(), "acme", full.instance.as_str())
+            );
+            assert!(tx.tenant_ref(&org_id, "ghost")?.is_none());
+            assert!(tx.tenant_ref(&org_id, "ACME")?.is_none());
+            assert!(tx.tenant_ref("org_other", "acme")?.is_none());
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
 fn rotation_retires_the_old_key_and_names_the_tokens_still_on_it() {
     let dir = tempfile::tempdir().unwrap();
     let cp = plane(&dir);

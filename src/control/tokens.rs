@@ -97,7 +97,7 @@ impl<S: Store> ControlPlane<S> {
             || tenant_not_found(&spec.tenant),
         )?;
         let (tenant, roles) = self.store.read(|tx| {
-            let tenant = self.tenant_in(tx, &spec.tenant)?;
+            let tenant = self.tenant_ref_in(tx, &spec.tenant)?;
             let roles = self.token_roles_within(tx, &tenant.name, &spec.roles)?;
             Ok((tenant, roles))
         })?;
@@ -152,7 +152,7 @@ impl<S: Store> ControlPlane<S> {
             check_lifetime(tx.max_token_lifetime(&org_id)?, spec.expiry, now)?;
             // Re-read inside the write lock: the tenant may have gone, the name been taken,
             // a role been changed.
-            let tenant = self.tenant_in(tx, &spec.tenant)?;
+            let tenant = self.tenant_ref_in(tx, &spec.tenant)?;
             self.token_roles_within(tx, &tenant.name, &spec.roles)?;
             if tx.token(&tenant.id, &name)?.is_some() {
                 return Err(ControlError::conflict(
@@ -225,7 +225,7 @@ impl<S: Store> ControlPlane<S> {
         self.store.read(|tx| {
             let org_id = self.org_id(tx)?;
             let tenant_id = match tenant {
-                Some(t) => Some(self.tenant_in(tx, t)?.id),
+                Some(t) => Some(self.tenant_ref_in(tx, t)?.id),
                 None => None,
             };
             let mut tokens = tx.tokens(&org_id, tenant_id.as_deref())?;
@@ -253,7 +253,7 @@ impl<S: Store> ControlPlane<S> {
         if let Some(token) = tx.token_by_names(&self.org, tenant, name_or_id)? {
             return Ok(token);
         }
-        let tenant = self.tenant_in(tx, tenant)?;
+        let tenant = self.tenant_ref_in(tx, tenant)?;
         tx.token(&tenant.id, name_or_id)?
             .ok_or_else(|| token_not_found(&tenant.name, name_or_id))
     }
@@ -265,7 +265,7 @@ impl<S: Store> ControlPlane<S> {
         })?;
         self.store.write(|tx| {
             let org_id = self.org_id(tx)?;
-            let t = self.tenant_in(tx, tenant)?;
+            let t = self.tenant_ref_in(tx, tenant)?;
             let mut token = tx
                 .token(&t.id, name_or_id)?
                 .filter(|k| k.revoked_at.is_none())

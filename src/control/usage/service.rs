@@ -735,7 +735,7 @@ impl<S: Store> ControlPlane<S> {
             let rows = tx.usage_daily(&org_id, first, last, tenant, None)?;
             let tokens = if card.price(Metric::ActiveTokenDays).is_some() {
                 let tenant_id = match tenant {
-                    Some(t) => match tx.tenant(&org_id, t)? {
+                    Some(t) => match tx.tenant_ref(&org_id, t)? {
                         Some(t) => Some(t.id),
                         None => return Ok((card, rows, Vec::new())),
                     },
