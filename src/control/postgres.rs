@@ -3046,6 +3046,38 @@ mod tests {
     }
 
     #[test]
+    fn a_schema_6_database_is_migrated_and_keeps_its_data() {
+        let Some((store, mut guard)) = test_store() else {
+            return;
+        };
+        store
+            .write(|tx| tx.insert_org("org_1", "acme", NOW))
+            .unwrap();
+        drop(store);
+        // What a database written before schema 7 looks like.
+        guard
+            .admin()
+            .batch_execute("DROP TABLE job_runs; DELETE FROM schema_version WHERE version > 6")
+            .unwrap();
+        let store = guard.connect(1).unwrap();
+        assert_eq!(
+            count(guard.admin(), "SELECT MAX(version) FROM schema_version"),
+            SCHEMA_VERSION
+        );
+        assert_eq!(
+            store.read(|tx| tx.org_id("acme")).unwrap().as_deref(),
+            Some("org_1")
+        );
+        store
+            .write(|tx| tx.record_job_run("purge", "a:1", NOW))
+            .unwrap();
+        assert_eq!(
+            store.read(|tx| tx.job_run("purge")).unwrap(),
+            Some(("a:1".to_string(), NOW))
+        );
+    }
+
+    #[test]
     fn replicas_starting_at_once_migrate_once() {
         let Some(mut guard) = test_schema() else {
             return;

@@ -147,6 +147,7 @@ fn a_schema_1_database_is_migrated_and_keeps_its_data() {
     let first = new_token(&env, &["--tenant", "acme", "--name", "before"]);
     // Turn the fresh database back into what schema 1 looked like.
     for statement in [
+        "DROP TABLE job_runs",
         "DROP TABLE rate_cards",
         "DROP TABLE usage_batches",
         "DROP TABLE usage_daily",
