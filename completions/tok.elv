@@ -1690,7 +1690,7 @@ set edit:completion:arg-completer[tok] = {|@words|
             cand --lockout-threshold 'Consecutive failed logins that lock an account'
             cand --lockout-duration 'How long a locked account stays locked'
             cand --session-cache 'How long a looked-up session is reused before it is read again (`0s`: every request reads it). A session ended on another replica sharing the database stops working here within this time; one ended on this server, at once'
-            cand --apikey-retention 'How long a revoked API key stays listed (as revoked) before it is purged; its entry in the revocation feed stays at least as long, and until the key expires'
+            cand --apikey-retention 'How long a revoked API key stays listed (as revoked) before it is purged; its entry in the revocation feed stays at least as long, and until the key expires. Replicas sharing a database take turns at the purge (one run per 10 minutes between them), each with its own value: give them the same'
             cand --meter-flush-interval 'How often the control plane''s own usage counts (tokens issued, authentications, introspections, API calls) are written: a crash loses at most this much of them; a clean stop loses none'
             cand --shutdown-grace 'How long in-flight requests may take to finish on shutdown'
             cand --log-format 'Log format on stderr'

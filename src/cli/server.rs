@@ -162,7 +162,9 @@ pub struct StartArgs {
     #[arg(long, default_value = "1s", value_name = "DURATION")]
     pub session_cache: String,
     /// How long a revoked API key stays listed (as revoked) before it is purged; its entry in
-    /// the revocation feed stays at least as long, and until the key expires
+    /// the revocation feed stays at least as long, and until the key expires. Replicas sharing
+    /// a database take turns at the purge (one run per 10 minutes between them), each with
+    /// its own value: give them the same
     #[arg(long, default_value = "15d", value_name = "DURATION")]
     pub apikey_retention: String,
     /// How often the control plane's own usage counts (tokens issued, authentications,
