@@ -2744,6 +2744,15 @@ impl SchemaGuard {
             .get_mut()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    /// Runs `sql` in the schema on the admin connection, outside any store (tests only).
+    pub(crate) fn batch_execute(&self, sql: &str) {
+        self.admin
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .batch_execute(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
 }
 
 #[cfg(test)]

@@ -147,16 +147,34 @@ fn replicas_racing_for_one_run_purge_once() {
 fn a_failed_purge_claims_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = test_store::open(dir.path());
-    // A write that claims and then fails rolls the claim back with it.
-    let failed: ControlResult<()> = store.write(|tx| {
-        tx.record_job_run(JOB, "a:1", NOW)?;
-        Err(ControlError::store("the disk is full"))
-    });
-    assert!(failed.is_err());
+    store.write(|tx| seed(tx, NOW)).unwrap();
+    // The purge's delete of usage batch ids fails (after the claim was written).
+    store.execute_sql(
+        "CREATE TRIGGER no_purge BEFORE DELETE ON usage_batches \
+         BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;",
+        "CREATE FUNCTION no_purge() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'the disk is full'; END $$; \
+         CREATE TRIGGER no_purge BEFORE DELETE ON usage_batches \
+         FOR EACH STATEMENT EXECUTE FUNCTION no_purge();",
+    );
+    let at = NOW + RETENTION.usage_batches;
+    assert!(purge::run_if_due(&store, "a:1", RETENTION, EVERY_SECS, at).is_err());
+    // Nothing was claimed and nothing purged: the next replica to look finds it due.
     assert_eq!(store.read(|tx| tx.job_run(JOB)).unwrap(), None);
-    assert!(
-        purge::run_if_due(&store, "b:2", RETENTION, EVERY_SECS, NOW)
-            .unwrap()
-            .is_some()
+    store
+        .read(|tx| {
+            assert!(tx.usage_batch("org-acme", &format!("b{NOW}"))?.is_some());
+            Ok(())
+        })
+        .unwrap();
+    store.execute_sql(
+        "DROP TRIGGER no_purge;",
+        "DROP TRIGGER no_purge ON usage_batches; DROP FUNCTION no_purge();",
+    );
+    let ran = purge::run_if_due(&store, "b:2", RETENTION, EVERY_SECS, at + 1).unwrap();
+    assert_eq!(ran.map(|p| p.usage_batches), Some(1));
+    assert_eq!(
+        store.read(|tx| tx.job_run(JOB)).unwrap(),
+        Some(("b:2".to_string(), at + 1))
     );
 }

@@ -45,6 +45,18 @@ impl TestStore {
             (AnyStore::Postgres(_), None) => unreachable!("a PostgreSQL test store has a schema"),
         }
     }
+
+    /// Runs raw SQL on the database, outside the store: `sqlite` or `postgres`, whichever
+    /// this store is (to break the database under a rule's feet).
+    pub fn execute_sql(&self, sqlite: &str, postgres: &str) {
+        match (&self.store, &self._schema) {
+            (AnyStore::Sqlite(s), _) => rusqlite::Connection::open(s.path())
+                .and_then(|c| c.execute_batch(sqlite))
+                .unwrap_or_else(|e| panic!("{sqlite}: {e}")),
+            (AnyStore::Postgres(_), Some(schema)) => schema.batch_execute(postgres),
+            (AnyStore::Postgres(_), None) => unreachable!("a PostgreSQL test store has a schema"),
+        }
+    }
 }
 
 /// Whether the rule tests run on PostgreSQL (`TOK_TEST_STORE=postgres`).

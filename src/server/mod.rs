@@ -533,8 +533,17 @@ const PURGE_CHECK: Duration = Duration::from_secs(60);
 async fn purge_loop(state: AppState) {
     let mut tick = tokio::time::interval(PURGE_CHECK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // After a failure this replica waits a whole interval: a purge that keeps failing (one
+    // that runs past the statement timeout, holding the write lock all the while) is then
+    // tried once per interval by each replica, not every minute.
+    let mut paused_until: Option<tokio::time::Instant> = None;
+    let pause = Duration::from_secs(purge::EVERY_SECS.unsigned_abs());
     loop {
         tick.tick().await;
+        if paused_until.is_some_and(|t| tokio::time::Instant::now() < t) {
+            continue;
+        }
+        paused_until = None;
         let st = state.clone();
         let ran = blocking(move || {
             let retention = purge::Retention {
@@ -559,7 +568,8 @@ async fn purge_loop(state: AppState) {
             ),
             Ok(None) => {}
             Err(e) => {
-                tracing::warn!(code = %e.code, detail = %e.detail, "the purge failed; a replica tries again within a minute")
+                paused_until = Some(tokio::time::Instant::now() + pause);
+                tracing::warn!(code = %e.code, detail = %e.detail, "the purge failed; this replica tries again in 10 minutes, another may sooner")
             }
         }
     }

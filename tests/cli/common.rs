@@ -14,7 +14,9 @@ use crate::tokens::SECRET;
 pub const TOK: &str = env!("CARGO_BIN_EXE_tok");
 
 /// Every TOK_* and colour variable a developer's shell might set.
-const CLEARED: [&str; 8] = [
+const CLEARED: [&str; 9] = [
+    // The server's log level: tests read its info lines (requests, "purge ran").
+    "RUST_LOG",
     "TOK_PROFILE",
     "TOK_DATABASE_URL",
     "TOK_OUTPUT",
