@@ -86,10 +86,9 @@ static MIGRATE_BEGIN: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// The whole schema at version 6: the end state of SQLite's first six migrations (later
-/// ones are [`MIGRATIONS`]). Every text
-/// column is `COLLATE "C"`: SQLite's BINARY collation compares and orders by bytes (UTF-8
-/// code points) and is case-sensitive; a database's default collation (en_US and the like)
-/// would order names differently.
+/// ones are [`MIGRATIONS`]). Every text column is `COLLATE "C"`: SQLite's BINARY collation
+/// compares and orders by bytes (UTF-8 code points) and is case-sensitive; a database's
+/// default collation (en_US and the like) would order names differently.
 const SCHEMA_V6: &str = r#"
 CREATE TABLE orgs (
     id TEXT COLLATE "C" PRIMARY KEY,
